@@ -1,0 +1,110 @@
+// Package pod owns the Pod manifest: a strict subset of Kubernetes core/v1
+// Pod with the same field names, its YAML decoding (with file:line:column
+// errors), defaults and validation.
+package pod
+
+// Pod is a Kubernetes-style core/v1 Pod, restricted to what podunit runs.
+type Pod struct {
+	APIVersion string     `json:"apiVersion" yaml:"apiVersion"`
+	Kind       string     `json:"kind" yaml:"kind"`
+	Metadata   ObjectMeta `json:"metadata" yaml:"metadata"`
+	Spec       PodSpec    `json:"spec" yaml:"spec"`
+
+	// Source records where the pod was read from, for error messages.
+	// It is not part of the manifest and not part of the canonical form.
+	Source Source `json:"-" yaml:"-"`
+}
+
+// Source locates a decoded document.
+type Source struct {
+	File string // path, or "-" for standard input
+	Line int    // line of the document's first node
+}
+
+type ObjectMeta struct {
+	Name        string            `json:"name" yaml:"name"`
+	Namespace   string            `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty" yaml:"annotations,omitempty"`
+}
+
+// RestartPolicy values, as in Kubernetes.
+const (
+	RestartAlways    = "Always"
+	RestartOnFailure = "OnFailure"
+	RestartNever     = "Never"
+)
+
+// Pull policies, as in Kubernetes.
+const (
+	PullAlways       = "Always"
+	PullIfNotPresent = "IfNotPresent"
+	PullNever        = "Never"
+)
+
+type PodSpec struct {
+	InitContainers                []Container `json:"initContainers,omitempty" yaml:"initContainers,omitempty"`
+	Containers                    []Container `json:"containers" yaml:"containers"`
+	RestartPolicy                 string      `json:"restartPolicy,omitempty" yaml:"restartPolicy,omitempty"`
+	TerminationGracePeriodSeconds *int64      `json:"terminationGracePeriodSeconds,omitempty" yaml:"terminationGracePeriodSeconds,omitempty"`
+	Hostname                      string      `json:"hostname,omitempty" yaml:"hostname,omitempty"`
+	Volumes                       []Volume    `json:"volumes,omitempty" yaml:"volumes,omitempty"`
+}
+
+type Container struct {
+	Name            string               `json:"name" yaml:"name"`
+	Image           string               `json:"image" yaml:"image"`
+	Command         []string             `json:"command,omitempty" yaml:"command,omitempty"`
+	Args            []string             `json:"args,omitempty" yaml:"args,omitempty"`
+	Env             []EnvVar             `json:"env,omitempty" yaml:"env,omitempty"`
+	WorkingDir      string               `json:"workingDir,omitempty" yaml:"workingDir,omitempty"`
+	Resources       ResourceRequirements `json:"resources,omitempty" yaml:"resources,omitempty"`
+	ImagePullPolicy string               `json:"imagePullPolicy,omitempty" yaml:"imagePullPolicy,omitempty"`
+	VolumeMounts    []VolumeMount        `json:"volumeMounts,omitempty" yaml:"volumeMounts,omitempty"`
+}
+
+type EnvVar struct {
+	Name  string `json:"name" yaml:"name"`
+	Value string `json:"value" yaml:"value"`
+}
+
+// ResourceRequirements holds limits; requests are accepted by Kubernetes
+// but podunit schedules nothing, so only limits are supported.
+type ResourceRequirements struct {
+	Limits ResourceList `json:"limits,omitempty" yaml:"limits,omitempty"`
+}
+
+// ResourceList holds the supported limits as Kubernetes quantity strings
+// ("500m", "1.5", "128Mi"). Use CPUMillis and MemoryBytes for values.
+type ResourceList struct {
+	CPU    string `json:"cpu,omitempty" yaml:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty" yaml:"memory,omitempty"`
+}
+
+type Volume struct {
+	Name     string                `json:"name" yaml:"name"`
+	EmptyDir *EmptyDirVolumeSource `json:"emptyDir,omitempty" yaml:"emptyDir,omitempty"`
+	HostPath *HostPathVolumeSource `json:"hostPath,omitempty" yaml:"hostPath,omitempty"`
+}
+
+// EmptyDirVolumeSource: medium "" (disk) or "Memory" (tmpfs); sizeLimit is
+// a quantity string.
+type EmptyDirVolumeSource struct {
+	Medium    string `json:"medium,omitempty" yaml:"medium,omitempty"`
+	SizeLimit string `json:"sizeLimit,omitempty" yaml:"sizeLimit,omitempty"`
+}
+
+// HostPathVolumeSource: type is one of the Kubernetes HostPathType values
+// ("", DirectoryOrCreate, Directory, FileOrCreate, File, Socket, CharDevice,
+// BlockDevice).
+type HostPathVolumeSource struct {
+	Path string `json:"path" yaml:"path"`
+	Type string `json:"type,omitempty" yaml:"type,omitempty"`
+}
+
+type VolumeMount struct {
+	Name      string `json:"name" yaml:"name"`
+	MountPath string `json:"mountPath" yaml:"mountPath"`
+	ReadOnly  bool   `json:"readOnly,omitempty" yaml:"readOnly,omitempty"`
+	SubPath   string `json:"subPath,omitempty" yaml:"subPath,omitempty"`
+}

@@ -1,0 +1,115 @@
+package podinit
+
+// Paths inside the pod (the nspawn container podinit runs in as PID 1).
+// The host side binds the pod's runtime directory at RunDir and the image
+// store read-only at ImagesDir; see units/ for the binds.
+const (
+	RunDir    = "/.podunit"
+	PlanPath  = RunDir + "/plan.json"
+	StatusDir = RunDir + "/status"
+	// ImagesDir is where the host image store is bound read-only; Plan
+	// layer paths point below it.
+	ImagesDir = RunDir + "/images"
+)
+
+// Plan is everything podinit needs to run a pod. The host writes it as
+// JSON to <pod run dir>/plan.json before nspawn starts; podinit never reads
+// the Pod manifest itself, so it needs no image store and no YAML.
+type Plan struct {
+	Pod       string `json:"pod"`
+	Namespace string `json:"namespace,omitempty"`
+	Hostname  string `json:"hostname"`
+	// RestartPolicy is Always, OnFailure or Never (Kubernetes semantics,
+	// applied per container; init containers always behave as OnFailure
+	// unless the policy is Never).
+	RestartPolicy string `json:"restartPolicy"`
+	// GracePeriodSeconds: after SIGTERM to all containers, SIGKILL follows
+	// after this many seconds.
+	GracePeriodSeconds int64 `json:"gracePeriodSeconds"`
+	// Back-off for container restarts (Kubernetes: 10 s doubling to 5 min,
+	// reset after a container ran 10 min). Milliseconds, so tests can use
+	// small values.
+	BackoffBaseMillis  int64 `json:"backoffBaseMillis"`
+	BackoffMaxMillis   int64 `json:"backoffMaxMillis"`
+	BackoffResetMillis int64 `json:"backoffResetMillis"`
+
+	InitContainers []Container `json:"initContainers,omitempty"`
+	Containers     []Container `json:"containers"`
+}
+
+// Container is one container, with every image default already resolved
+// by the host (Entrypoint/Cmd/Env/WorkingDir/User merged as Kubernetes does).
+type Container struct {
+	Name string `json:"name"`
+	// Layers are directories inside the pod, lowest (base) first; podinit
+	// mounts them as the overlay's lowerdirs.
+	Layers []string `json:"layers"`
+	// Upper and Work are the overlay's upper and work dirs, Rootfs its
+	// mount point; all inside the pod, all on the same filesystem.
+	Upper  string `json:"upper"`
+	Work   string `json:"work"`
+	Rootfs string `json:"rootfs"`
+
+	Args       []string `json:"args"`
+	Env        []string `json:"env"` // KEY=VALUE, image env first, pod env after (later wins)
+	WorkingDir string   `json:"workingDir"`
+	// User is the image's User: "", "name", "uid", "name:group", "uid:gid".
+	// podinit resolves names against the container's /etc/passwd and
+	// /etc/group after its rootfs is mounted.
+	User   string  `json:"user,omitempty"`
+	Mounts []Mount `json:"mounts,omitempty"`
+}
+
+// Mount is a volume mount: Source is a path inside the pod (an emptyDir or
+// a bound hostPath, with subPath already joined), Target a path inside the
+// container's rootfs.
+type Mount struct {
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	// Tmpfs asks for a fresh tmpfs (emptyDir medium: Memory) instead of a bind.
+	Tmpfs     bool  `json:"tmpfs,omitempty"`
+	SizeBytes int64 `json:"sizeBytes,omitempty"`
+}
+
+// Container states as recorded in status files.
+const (
+	StateWaiting    = "Waiting"
+	StateRunning    = "Running"
+	StateTerminated = "Terminated"
+)
+
+// Status is what podinit records for each container in
+// StatusDir/<name>.json (written atomically: temp file + rename), and what
+// `podunit status` and `podunit exec` read on the host.
+type Status struct {
+	Name         string `json:"name"`
+	Init         bool   `json:"init,omitempty"`
+	State        string `json:"state"`
+	Reason       string `json:"reason,omitempty"` // e.g. Completed, Error, CrashLoopBackOff, Killed
+	RestartCount int    `json:"restartCount"`
+	// PID is the container's main process in the pod's PID namespace, 0
+	// when not running.
+	PID        int    `json:"pid,omitempty"`
+	ExitCode   *int   `json:"exitCode,omitempty"`   // last exit; nil if never exited
+	Signal     string `json:"signal,omitempty"`     // set when killed by a signal
+	StartedAt  string `json:"startedAt,omitempty"`  // RFC 3339
+	FinishedAt string `json:"finishedAt,omitempty"` // RFC 3339
+	// The resolved identity and environment the process runs with, so that
+	// exec can reproduce them exactly.
+	UID    uint32   `json:"uid"`
+	GID    uint32   `json:"gid"`
+	Groups []uint32 `json:"groups,omitempty"`
+	Env    []string `json:"env,omitempty"`
+	Cwd    string   `json:"cwd,omitempty"`
+}
+
+// PodStatusFile is StatusDir/pod.json: the pod-level phase.
+type PodStatus struct {
+	Phase     string `json:"phase"` // Pending, Running, Succeeded, Failed
+	StartedAt string `json:"startedAt,omitempty"`
+	ReadyAt   string `json:"readyAt,omitempty"`
+}
+
+// PodStatusFile is the pod-level status record's name in StatusDir.
+const PodStatusFile = "pod.json"
