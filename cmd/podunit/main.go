@@ -1,19 +1,31 @@
+// Command podunit runs Kubernetes-style pods as systemd units through
+// systemd-nspawn. The same static binary is the pods' PID 1 (podinit).
 package main
 
 import (
-	_ "github.com/containernetworking/cni/libcni"
-	_ "github.com/coreos/go-systemd/v22/dbus"
-	_ "github.com/coreos/go-systemd/v22/journal"
-	_ "github.com/coreos/go-systemd/v22/unit"
-	_ "github.com/creack/pty"
-	_ "github.com/godbus/dbus/v5"
-	_ "github.com/google/go-containerregistry/pkg/v1/layout"
-	_ "github.com/google/go-containerregistry/pkg/v1/tarball"
-	_ "github.com/opencontainers/selinux/go-selinux"
-	_ "github.com/spf13/cobra"
-	_ "golang.org/x/sys/unix"
-	_ "golang.org/x/term"
-	_ "gopkg.in/yaml.v3"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/podunit/podunit/podinit"
 )
 
-func main() {}
+func main() {
+	if podinit.IsPodinit(os.Args) {
+		os.Exit(podinit.Main(os.Args))
+	}
+	if err := newRootCmd().Execute(); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError carries an exit status that is the answer, not a failure of
+// podunit (exec returns the command's own status).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }

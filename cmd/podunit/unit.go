@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/units"
+)
+
+func newUnitCmd(g *globals) *cobra.Command {
+	var files []string
+	cmd := &cobra.Command{
+		Use:   "unit -f FILE",
+		Short: "Print the systemd unit file that runs each pod",
+		Long: `Unit prints, for each pod in the manifests, the unit file podunit would run
+it with: the same settings as the transient unit apply starts, compiled from
+the same model. It needs no root and changes nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(files) == 0 {
+				return fmt.Errorf("unit needs -f FILE, DIR or -")
+			}
+			list, err := pod.DecodeFiles(files, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			h, err := g.host()
+			if err != nil {
+				return err
+			}
+			for i, p := range list {
+				u, err := units.Compile(p, h)
+				if err != nil {
+					return fmt.Errorf("pod/%s: %w", p.Metadata.Name, err)
+				}
+				text, err := u.File()
+				if err != nil {
+					return err
+				}
+				if i > 0 {
+					fmt.Fprintln(cmd.OutOrStdout())
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "# %s\n%s", u.Name, text)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory of manifests, or - for standard input")
+	return cmd
+}

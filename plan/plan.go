@@ -1,0 +1,209 @@
+// Package plan compiles a Pod and its resolved images into the podinit
+// plan: the one document podinit reads inside the pod. Pure: the image
+// lookups are done by the caller and passed in.
+package plan
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/podinit"
+	"github.com/podunit/podunit/units"
+)
+
+// Image is what the plan needs of a resolved image.
+type Image struct {
+	// Layers are host paths of the unpacked layers, base first, below the
+	// host's image store.
+	Layers     []string
+	Entrypoint []string
+	Cmd        []string
+	Env        []string
+	WorkingDir string
+	User       string
+}
+
+// AnnotationRestartBackoff sets the first restart delay of the pod's
+// containers (a Go duration, default 10s, as the kubelet's). Tests and
+// impatient operators shorten it; it doubles up to five minutes.
+const AnnotationRestartBackoff = "podunit.io/restart-backoff"
+
+const (
+	defaultBackoff      = 10 * time.Second
+	defaultBackoffMax   = 5 * time.Minute
+	defaultBackoffReset = 10 * time.Minute
+)
+
+// Compile builds the plan. images maps each container's image reference
+// (as written in the pod) to the resolved image.
+func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*podinit.Plan, error) {
+	base := defaultBackoff
+	if v, ok := p.Metadata.Annotations[AnnotationRestartBackoff]; ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("metadata.annotations[%s]: want a positive duration such as 10s, got %q", AnnotationRestartBackoff, v)
+		}
+		base = d
+	}
+	maxDelay := defaultBackoffMax
+	if base > maxDelay {
+		maxDelay = base
+	}
+	hostname := p.Spec.Hostname
+	if hostname == "" {
+		hostname = p.Metadata.Name
+	}
+	grace := int64(30)
+	if g := p.Spec.TerminationGracePeriodSeconds; g != nil {
+		grace = *g
+	}
+	pl := &podinit.Plan{
+		Pod:                p.Metadata.Name,
+		Namespace:          p.Metadata.Namespace,
+		Hostname:           hostname,
+		RestartPolicy:      p.Spec.RestartPolicy,
+		GracePeriodSeconds: grace,
+		BackoffBaseMillis:  base.Milliseconds(),
+		BackoffMaxMillis:   maxDelay.Milliseconds(),
+		BackoffResetMillis: defaultBackoffReset.Milliseconds(),
+	}
+	vols := volumeSources(p)
+	for i := range p.Spec.InitContainers {
+		c, err := container(&p.Spec.InitContainers[i], h, images, vols)
+		if err != nil {
+			return nil, fmt.Errorf("spec.initContainers[%d]: %w", i, err)
+		}
+		pl.InitContainers = append(pl.InitContainers, *c)
+	}
+	for i := range p.Spec.Containers {
+		c, err := container(&p.Spec.Containers[i], h, images, vols)
+		if err != nil {
+			return nil, fmt.Errorf("spec.containers[%d]: %w", i, err)
+		}
+		pl.Containers = append(pl.Containers, *c)
+	}
+	return pl, nil
+}
+
+type volumeSource struct {
+	dir   string // inside the pod
+	tmpfs bool
+	size  int64
+}
+
+func volumeSources(p *pod.Pod) map[string]volumeSource {
+	out := map[string]volumeSource{}
+	for _, v := range p.Spec.Volumes {
+		switch {
+		case v.HostPath != nil:
+			out[v.Name] = volumeSource{dir: units.HostPathDir(v.Name)}
+		case v.EmptyDir != nil:
+			src := volumeSource{dir: EmptyDirPath(v.Name)}
+			if v.EmptyDir.Medium == "Memory" {
+				// A memory emptyDir is one tmpfs shared by every
+				// container that mounts it, like the kubelet's.
+				src.tmpfs = true
+				if n, ok, _ := v.EmptyDir.SizeLimitBytes(); ok {
+					src.size = n
+				}
+			}
+			out[v.Name] = src
+		}
+	}
+	return out
+}
+
+// EmptyDirPath is where an emptyDir volume lives inside the pod.
+func EmptyDirPath(volume string) string { return podinit.RunDir + "/volumes/" + volume }
+
+// ContainerDir is where a container's overlay dirs live inside the pod.
+func ContainerDir(name string) string { return podinit.RunDir + "/containers/" + name }
+
+func container(c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource) (*podinit.Container, error) {
+	img, ok := images[c.Image]
+	if !ok {
+		return nil, fmt.Errorf("image %q was not resolved", c.Image)
+	}
+	layers := make([]string, 0, len(img.Layers))
+	for _, l := range img.Layers {
+		rel, ok := strings.CutPrefix(l, h.ImagesDir()+"/")
+		if !ok {
+			return nil, fmt.Errorf("image %q: layer %s is outside the image store %s", c.Image, l, h.ImagesDir())
+		}
+		layers = append(layers, podinit.ImagesDir+"/"+rel)
+	}
+	dir := ContainerDir(c.Name)
+	out := &podinit.Container{
+		Name:       c.Name,
+		Layers:     layers,
+		Upper:      dir + "/upper",
+		Work:       dir + "/work",
+		Rootfs:     dir + "/rootfs",
+		Args:       Args(img.Entrypoint, img.Cmd, c.Command, c.Args),
+		Env:        mergeEnv(img.Env, c.Env),
+		WorkingDir: c.WorkingDir,
+		User:       img.User,
+	}
+	if out.WorkingDir == "" {
+		out.WorkingDir = img.WorkingDir
+	}
+	if out.WorkingDir == "" {
+		out.WorkingDir = "/"
+	}
+	if len(out.Args) == 0 {
+		return nil, fmt.Errorf("container %q: no command: the pod sets neither command nor args and image %q has no Entrypoint or Cmd", c.Name, c.Image)
+	}
+	for _, m := range c.VolumeMounts {
+		src, ok := vols[m.Name]
+		if !ok {
+			return nil, fmt.Errorf("container %q: volume %q not found", c.Name, m.Name)
+		}
+		mnt := podinit.Mount{Source: src.dir, Target: m.MountPath, ReadOnly: m.ReadOnly}
+		if m.SubPath != "" {
+			mnt.Source = path.Join(src.dir, m.SubPath)
+		}
+		// A subPath of a memory volume still binds from the shared tmpfs,
+		// which podinit mounts once at the volume's directory.
+		mnt.Tmpfs, mnt.SizeBytes = src.tmpfs, src.size
+		out.Mounts = append(out.Mounts, mnt)
+	}
+	return out, nil
+}
+
+// Args combines a container's command and args with its image's
+// Entrypoint and Cmd the way Kubernetes does: command replaces Entrypoint
+// and drops Cmd; args alone replace Cmd.
+func Args(entrypoint, cmd, command, args []string) []string {
+	switch {
+	case len(command) > 0:
+		return append(append([]string{}, command...), args...)
+	case len(args) > 0:
+		return append(append([]string{}, entrypoint...), args...)
+	default:
+		return append(append([]string{}, entrypoint...), cmd...)
+	}
+}
+
+// mergeEnv overlays the pod's variables on the image's: a pod variable
+// replaces an image variable of the same name in place.
+func mergeEnv(image []string, pod []pod.EnvVar) []string {
+	out := append([]string{}, image...)
+	index := map[string]int{}
+	for i, kv := range out {
+		k, _, _ := strings.Cut(kv, "=")
+		index[k] = i
+	}
+	for _, e := range pod {
+		kv := e.Name + "=" + e.Value
+		if i, ok := index[e.Name]; ok {
+			out[i] = kv
+			continue
+		}
+		index[e.Name] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}

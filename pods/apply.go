@@ -1,0 +1,160 @@
+// Package pods runs pods on this host: apply, delete, the unit's prepare
+// and cleanup steps, and the read side (list, status). It is where the pure
+// compilers (units, plan) meet their side effects (systemd, the state
+// directory, the image store).
+package pods
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	sd "github.com/coreos/go-systemd/v22/dbus"
+
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/podstate"
+	"github.com/podunit/podunit/units"
+)
+
+// Manager runs pods for one host layout.
+type Manager struct {
+	Host   units.Host
+	State  *podstate.Store
+	Images ImageResolver
+}
+
+// New returns a manager for the host layout.
+func New(h units.Host, images ImageResolver) *Manager {
+	return &Manager{Host: h, State: podstate.New(h), Images: images}
+}
+
+// Action is what apply did to one pod, in kubectl's words.
+type Action string
+
+const (
+	Created    Action = "created"
+	Configured Action = "configured" // the spec changed: the pod was replaced
+	Unchanged  Action = "unchanged"
+	Started    Action = "started" // same spec, but the pod was not running
+)
+
+// Apply makes each pod run as written. Pods are independent: one failing
+// does not stop the others; the errors are joined.
+func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name string, a Action)) error {
+	conn, err := sd.NewSystemConnectionContext(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to systemd: %w", err)
+	}
+	defer conn.Close()
+	var errs []error
+	for _, p := range pods {
+		a, err := m.applyOne(ctx, conn, p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err))
+			continue
+		}
+		report(p.Metadata.Name, a)
+	}
+	return errors.Join(errs...)
+}
+
+func sourceOf(p *pod.Pod) string {
+	if p.Source.File == "" {
+		return "stdin"
+	}
+	return fmt.Sprintf("%s:%d", p.Source.File, p.Source.Line)
+}
+
+func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Action, error) {
+	name := p.Metadata.Name
+	// Everything that can be checked without touching the host is checked
+	// first, so bad input changes nothing.
+	if _, err := m.compile(p); err != nil {
+		return "", err
+	}
+	u, err := units.Compile(p, m.Host)
+	if err != nil {
+		return "", err
+	}
+	hash, err := p.Hash()
+	if err != nil {
+		return "", err
+	}
+
+	lock, err := m.State.Lock(name)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Unlock()
+
+	old, err := m.State.Load(name)
+	if err != nil && !errors.Is(err, podstate.ErrNotFound) {
+		return "", err
+	}
+	action := Created
+	if old != nil {
+		if old.Pod.Metadata.Namespace != p.Metadata.Namespace {
+			return "", fmt.Errorf("a pod named %q already runs in namespace %q; pod names are unique per host", name, old.Pod.Metadata.Namespace)
+		}
+		st, err := unitStateOf(ctx, conn, u.Name)
+		if err != nil {
+			return "", err
+		}
+		if old.Hash == hash && st.running() {
+			return Unchanged, nil
+		}
+		action = Configured
+		if old.Hash == hash {
+			action = Started
+		}
+		if err := stopUnit(ctx, conn, u.Name); err != nil {
+			return "", err
+		}
+		if err := m.State.Remove(name); err != nil {
+			return "", err
+		}
+	} else if err := stopUnit(ctx, conn, u.Name); err != nil {
+		// A leftover unit of that name (from a crash before its state was
+		// written) would make the start fail with "already exists".
+		return "", err
+	}
+
+	if _, err := m.State.Save(p); err != nil {
+		return "", err
+	}
+	if err := startUnit(ctx, conn, u); err != nil {
+		// Leave nothing behind: stop whatever started, forget the unit,
+		// drop the state.
+		cleanupErr := errors.Join(stopUnit(context.WithoutCancel(ctx), conn, u.Name), m.State.Remove(name))
+		lock.Release()
+		return "", errors.Join(err, cleanupErr)
+	}
+	return action, nil
+}
+
+// Delete stops a pod and removes everything it had.
+func (m *Manager) Delete(ctx context.Context, name string) error {
+	conn, err := sd.NewSystemConnectionContext(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to systemd: %w", err)
+	}
+	defer conn.Close()
+	lock, err := m.State.Lock(name)
+	if err != nil {
+		return err
+	}
+	if _, err := m.State.Load(name); err != nil {
+		lock.Release()
+		return err
+	}
+	if err := stopUnit(ctx, conn, units.Name(name)); err != nil {
+		lock.Unlock()
+		return err
+	}
+	if err := m.State.Remove(name); err != nil {
+		lock.Unlock()
+		return err
+	}
+	lock.Release()
+	return nil
+}

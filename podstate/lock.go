@@ -1,0 +1,53 @@
+package podstate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Lock is a held per-pod lock.
+type Lock struct {
+	f    *os.File
+	path string
+}
+
+// Lock takes the pod's exclusive lock, waiting for another podunit process
+// that holds it. Locks live on /run, so a reboot frees them.
+func (s *Store) Lock(name string) (*Lock, error) {
+	if err := os.MkdirAll(s.LockDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create lock directory: %w", err)
+	}
+	path := filepath.Join(s.LockDir, name+".lock")
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open lock %s: %w", path, err)
+		}
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		// The holder before us may have removed the file (delete cleans
+		// up its lock); then we hold a lock on an orphaned inode and must
+		// retry on the path as it is now.
+		var held, now unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &now) == nil &&
+			held.Ino == now.Ino && held.Dev == now.Dev {
+			return &Lock{f: f, path: path}, nil
+		}
+		f.Close()
+	}
+}
+
+// Unlock releases the lock.
+func (l *Lock) Unlock() { l.f.Close() }
+
+// Release removes the lock file and releases the lock: used when the pod is
+// gone, so that no lock file outlives it.
+func (l *Lock) Release() {
+	os.Remove(l.path)
+	l.f.Close()
+}

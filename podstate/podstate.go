@@ -1,0 +1,204 @@
+// Package podstate owns a pod's state on disk: the applied spec (canonical
+// JSON and its hash), the directories the pod runs from, and the per-pod
+// lock every writer takes.
+//
+//	<state>/pods/<pod>/spec.json   canonical applied spec
+//	<state>/pods/<pod>/spec.sha256 its hash
+//	<state>/pods/<pod>/root/       nspawn's directory
+//	<state>/pods/<pod>/run/        bound at /.podunit in the pod
+//	/run/podunit/locks/<pod>.lock  flock held while changing the pod
+package podstate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/units"
+)
+
+// ErrNotFound is returned for a pod that has no state.
+var ErrNotFound = errors.New("pod not found")
+
+// Store is the pods directory of one host layout.
+type Store struct {
+	Host    units.Host
+	LockDir string // /run/podunit/locks
+}
+
+// New returns the store for a host layout.
+func New(h units.Host) *Store {
+	return &Store{Host: h, LockDir: "/run/podunit/locks"}
+}
+
+// Applied is a pod as it was last applied.
+type Applied struct {
+	Pod  *pod.Pod
+	Hash string
+}
+
+func (s *Store) podsDir() string { return filepath.Join(s.Host.StateDir, "pods") }
+
+// Names lists pods that have state, sorted.
+func (s *Store) Names() ([]string, error) {
+	ents, err := os.ReadDir(s.podsDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list pods: %w", err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			if _, err := os.Stat(filepath.Join(s.podsDir(), e.Name(), "spec.json")); err == nil {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Load reads the applied spec of a pod.
+func (s *Store) Load(name string) (*Applied, error) {
+	dir := s.Host.PodDir(name)
+	b, err := os.ReadFile(filepath.Join(dir, "spec.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("pod %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read pod %q: %w", name, err)
+	}
+	pods, err := pod.Decode(filepath.Join(dir, "spec.json"), bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("stored spec of pod %q: %w", name, err)
+	}
+	if len(pods) != 1 {
+		return nil, fmt.Errorf("stored spec of pod %q holds %d pods", name, len(pods))
+	}
+	h, err := os.ReadFile(filepath.Join(dir, "spec.sha256"))
+	if err != nil {
+		return nil, fmt.Errorf("read pod %q hash: %w", name, err)
+	}
+	return &Applied{Pod: pods[0], Hash: strings.TrimSpace(string(h))}, nil
+}
+
+// Save writes a pod's state directory from nothing: the canonical spec and
+// its hash. It is built under a temporary name and renamed into place, so a
+// reader never sees a pod without its spec.
+func (s *Store) Save(p *pod.Pod) (*Applied, error) {
+	canon, err := p.Canonical()
+	if err != nil {
+		return nil, fmt.Errorf("canonical form of pod %q: %w", p.Metadata.Name, err)
+	}
+	hash, err := p.Hash()
+	if err != nil {
+		return nil, fmt.Errorf("hash of pod %q: %w", p.Metadata.Name, err)
+	}
+	if err := os.MkdirAll(s.podsDir(), 0o700); err != nil {
+		return nil, fmt.Errorf("create pods directory: %w", err)
+	}
+	tmp, err := os.MkdirTemp(s.podsDir(), ".new-"+p.Metadata.Name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("create pod directory: %w", err)
+	}
+	if err := writeState(tmp, canon, hash); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := os.Rename(tmp, s.Host.PodDir(p.Metadata.Name)); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("install pod %q state: %w", p.Metadata.Name, err)
+	}
+	return &Applied{Pod: p, Hash: hash}, nil
+}
+
+func writeState(dir string, canon []byte, hash string) error {
+	if err := os.WriteFile(filepath.Join(dir, "spec.json"), append(canon, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write spec: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "spec.sha256"), []byte(hash+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write spec hash: %w", err)
+	}
+	return nil
+}
+
+// Remove deletes everything the pod has on disk. It refuses to follow a
+// mount: a pod's directories hold no host mounts by design (every pod
+// mount lives in the pod's own mount namespace), so finding one means
+// something is wrong and deleting through it could destroy host data.
+func (s *Store) Remove(name string) error {
+	dir := s.Host.PodDir(name)
+	if err := refuseMounts(dir); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove pod %q state: %w", name, err)
+	}
+	return nil
+}
+
+func refuseMounts(dir string) error {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return fmt.Errorf("read mountinfo: %w", err)
+	}
+	for _, m := range mountPoints(string(b)) {
+		if m == dir || strings.HasPrefix(m, dir+"/") {
+			return fmt.Errorf("%s is still mounted; refusing to remove pod state under it", m)
+		}
+	}
+	return nil
+}
+
+// mountPoints extracts field 5 of mountinfo, unescaping octal escapes.
+func mountPoints(mountinfo string) []string {
+	var out []string
+	for _, line := range strings.Split(mountinfo, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		out = append(out, unescapeOctal(f[4]))
+	}
+	return out
+}
+
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			if v, ok := octal(s[i+1 : i+4]); ok {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func octal(s string) (byte, bool) {
+	if len(s) != 3 {
+		return 0, false
+	}
+	var v int
+	for _, c := range s {
+		if c < '0' || c > '7' {
+			return 0, false
+		}
+		v = v*8 + int(c-'0')
+	}
+	return byte(v), v < 256
+}

@@ -1,0 +1,181 @@
+package units
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/podinit"
+)
+
+// Host describes the host paths a compiled unit refers to. They are inputs,
+// not looked up, so that compiling stays pure and golden-testable.
+type Host struct {
+	Binary   string // the podunit binary, also bound into the pod as podinit
+	Nspawn   string // systemd-nspawn
+	StateDir string // /var/lib/podunit
+}
+
+// DefaultHost is the layout of an installed podunit.
+var DefaultHost = Host{
+	Binary:   "/usr/local/bin/podunit",
+	Nspawn:   "/usr/bin/systemd-nspawn",
+	StateDir: "/var/lib/podunit",
+}
+
+// PodDir is the pod's state directory on the host.
+func (h Host) PodDir(name string) string { return filepath.Join(h.StateDir, "pods", name) }
+
+// RootDir is the directory nspawn runs the pod in: nearly empty, since each
+// container gets its own rootfs below the run directory.
+func (h Host) RootDir(name string) string { return filepath.Join(h.PodDir(name), "root") }
+
+// RunDir is bound into the pod at podinit.RunDir: the plan, status records,
+// container overlay dirs and emptyDir volumes.
+func (h Host) RunDir(name string) string { return filepath.Join(h.PodDir(name), "run") }
+
+// ImagesDir is the image store, bound read-only into every pod.
+func (h Host) ImagesDir() string { return filepath.Join(h.StateDir, "images") }
+
+// HostPathDir is where a hostPath volume appears inside the pod.
+func HostPathDir(volume string) string { return podinit.RunDir + "/hostpath/" + volume }
+
+const (
+	// Annotation that sets TasksMax= for the pod; Kubernetes has no Pod
+	// field for a PID limit (the kubelet sets one host-wide).
+	AnnotationTasksMax = "podunit.io/tasks-max"
+	defaultTasksMax    = 4096
+
+	// podinit exits with this code when the pod completed with a failed
+	// container: restarting the unit would only re-run a finished pod.
+	exitPodFailed = 1
+	// Margin on top of the grace period for nspawn and ExecStopPost.
+	stopMargin = 15
+)
+
+// Compile turns a validated, defaulted Pod into its unit.
+func Compile(p *pod.Pod, h Host) (*Unit, error) {
+	name := p.Metadata.Name
+	limits, err := podLimits(p)
+	if err != nil {
+		return nil, err
+	}
+	tasks := uint64(defaultTasksMax)
+	if v, ok := p.Metadata.Annotations[AnnotationTasksMax]; ok {
+		tasks, err = strconv.ParseUint(v, 10, 64)
+		if err != nil || tasks == 0 {
+			return nil, fmt.Errorf("metadata.annotations[%s]: want a positive integer, got %q", AnnotationTasksMax, v)
+		}
+	}
+	grace := uint64(30)
+	if g := p.Spec.TerminationGracePeriodSeconds; g != nil {
+		grace = uint64(*g)
+	}
+	u := &Unit{
+		Name:          Name(name),
+		Description:   fmt.Sprintf("podunit pod %s/%s", p.Metadata.Namespace, name),
+		Documentation: []string{"https://github.com/podunit/podunit"},
+		Type:          "notify",
+		Slice:         "machine.slice",
+		Delegate:      true,
+		// SIGTERM reaches nspawn only; nspawn hands it to podinit, which
+		// runs the pod's grace period. The rest of the cgroup is killed
+		// only if that fails.
+		KillMode:    "mixed",
+		Environment: []string{"SYSTEMD_NSPAWN_CONTAINER_SERVICE=podunit"},
+		ExecStartPre: []Command{
+			{Argv: []string{h.Binary, "internal", "prepare", name}},
+		},
+		ExecStart: Command{Argv: nspawnArgs(p, h)},
+		ExecStopPost: []Command{
+			{Argv: []string{h.Binary, "internal", "cleanup", name}},
+		},
+		Restart:                  "on-failure",
+		RestartSec:               5,
+		RestartPreventExitStatus: []int{exitPodFailed},
+		TimeoutStartSec:          300,
+		TimeoutStopSec:           grace + stopMargin,
+		MemoryMax:                limits.memory,
+		CPUQuotaPercent:          limits.cpuPercent,
+		TasksMax:                 tasks,
+	}
+	return u, nil
+}
+
+func nspawnArgs(p *pod.Pod, h Host) []string {
+	name := p.Metadata.Name
+	hostname := p.Spec.Hostname
+	if hostname == "" {
+		hostname = name
+	}
+	args := []string{
+		h.Nspawn,
+		"--quiet",
+		"--keep-unit",
+		"--register=yes",
+		"--machine=" + name,
+		"--directory=" + h.RootDir(name),
+		"--hostname=" + hostname,
+		"--notify-ready=yes",
+		// podinit owns the grace period, so it must get SIGTERM, not the
+		// SIGKILL nspawn sends by default to a non-booted container.
+		"--kill-signal=SIGTERM",
+		"--link-journal=no",
+		"--bind=" + h.RunDir(name) + ":" + podinit.RunDir,
+		"--bind-ro=" + h.ImagesDir() + ":" + podinit.ImagesDir,
+		// Container output is written to the host journal natively, so
+		// journald attributes it to this unit through podinit's cgroup.
+		"--bind-ro=/run/systemd/journal/socket",
+		"--bind-ro=" + h.Binary + ":/podinit",
+	}
+	for _, v := range p.Spec.Volumes {
+		if v.HostPath != nil {
+			args = append(args, "--bind="+v.HostPath.Path+":"+HostPathDir(v.Name))
+		}
+	}
+	return append(args, "/podinit")
+}
+
+type limits struct {
+	memory     uint64
+	cpuPercent uint64
+}
+
+// podLimits sums the containers' limits, as the kubelet sizes a pod's
+// cgroup. A resource is limited for the pod only if every container limits
+// it: one unlimited container makes the pod unlimited.
+func podLimits(p *pod.Pod) (limits, error) {
+	var l limits
+	memAll, cpuAll := true, true
+	var cpuMillis uint64
+	for i, c := range p.Spec.Containers {
+		m, ok, err := c.Resources.Limits.MemoryBytes()
+		if err != nil {
+			return l, fmt.Errorf("spec.containers[%d].resources.limits.memory: %w", i, err)
+		}
+		if ok {
+			l.memory += uint64(m)
+		} else {
+			memAll = false
+		}
+		cpu, ok, err := c.Resources.Limits.CPUMillis()
+		if err != nil {
+			return l, fmt.Errorf("spec.containers[%d].resources.limits.cpu: %w", i, err)
+		}
+		if ok {
+			cpuMillis += uint64(cpu)
+		} else {
+			cpuAll = false
+		}
+	}
+	if !memAll {
+		l.memory = 0
+	}
+	if cpuAll {
+		// CPUQuota= has percent resolution; round up so a tiny limit
+		// never becomes "no limit".
+		l.cpuPercent = (cpuMillis + 9) / 10
+	}
+	return l, nil
+}

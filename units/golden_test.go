@@ -1,0 +1,72 @@
+package units_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/units"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestGolden compiles every example pod and compares both renderings of
+// the one unit model, the unit file and the D-Bus properties, with their
+// golden files in testdata/.
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example pods: %v", err)
+	}
+	for _, f := range files {
+		pods, err := pod.DecodeFiles([]string{f}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pods {
+			t.Run(p.Metadata.Name, func(t *testing.T) {
+				u, err := units.Compile(p, units.DefaultHost)
+				if err != nil {
+					t.Fatal(err)
+				}
+				text, err := u.File()
+				if err != nil {
+					t.Fatal(err)
+				}
+				golden(t, filepath.Join("testdata", p.Metadata.Name+".service"), text)
+				golden(t, filepath.Join("testdata", p.Metadata.Name+".properties"), dumpProperties(u))
+			})
+		}
+	}
+}
+
+func dumpProperties(u *units.Unit) string {
+	var lines []string
+	for _, p := range u.Properties() {
+		lines = append(lines, fmt.Sprintf("%s %s = %s", p.Name, p.Value.Signature(), p.Value.String()))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./units -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the compiled unit:\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}

@@ -1,0 +1,50 @@
+// Package units compiles a Pod into one systemd unit model and renders that
+// model two ways: as D-Bus properties for StartTransientUnit (podunit apply)
+// and as unit file text (generator, podunit unit). Both renderings read the
+// same Unit value, so the transient unit and the file cannot drift apart.
+// Everything here is pure: no D-Bus, no files.
+package units
+
+// Unit is the compiled form of one pod: every setting podunit gives its
+// service, in systemd's own vocabulary.
+type Unit struct {
+	Name          string // podunit-<pod>.service
+	Description   string
+	Documentation []string
+
+	Type     string // notify: active only once podinit says READY=1
+	Slice    string
+	Delegate bool
+	KillMode string
+
+	Environment  []string
+	ExecStartPre []Command
+	ExecStart    Command
+	ExecStopPost []Command
+
+	Restart string
+	// RestartSec is the pause before systemd restarts a pod whose podinit
+	// failed, in seconds.
+	RestartSec uint64
+	// RestartPreventExitStatus lists podinit exit codes that mean "the pod
+	// completed with a failed container": the pod is done, not broken.
+	RestartPreventExitStatus []int
+	TimeoutStartSec          uint64
+	TimeoutStopSec           uint64
+
+	// Resource limits; zero means unset.
+	MemoryMax uint64
+	// CPUQuotaPercent is CPUQuota= in percent of one CPU (150 = 1.5 CPUs).
+	CPUQuotaPercent uint64
+	TasksMax        uint64
+}
+
+// Command is one Exec*= line.
+type Command struct {
+	Argv []string
+	// IgnoreFailure is systemd's "-" prefix: a non-zero exit is not a failure.
+	IgnoreFailure bool
+}
+
+// Name returns the unit name of a pod.
+func Name(pod string) string { return "podunit-" + pod + ".service" }
