@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podunit/podunit/images"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podinit"
 	"github.com/podunit/podunit/units"
@@ -16,14 +17,11 @@ import (
 
 // Image is what the plan needs of a resolved image.
 type Image struct {
+	ID string // config digest
 	// Layers are host paths of the unpacked layers, base first, below the
 	// host's image store.
-	Layers     []string
-	Entrypoint []string
-	Cmd        []string
-	Env        []string
-	WorkingDir string
-	User       string
+	Layers []string
+	Config images.Config
 }
 
 // AnnotationRestartBackoff sets the first restart delay of the pod's
@@ -142,13 +140,13 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		Upper:      dir + "/upper",
 		Work:       dir + "/work",
 		Rootfs:     dir + "/rootfs",
-		Args:       Args(img.Entrypoint, img.Cmd, c.Command, c.Args),
-		Env:        mergeEnv(img.Env, c.Env),
+		Args:       img.Config.Resolve(c.Command, c.Args),
+		Env:        mergeEnv(img.Config.Env, c.Env),
 		WorkingDir: c.WorkingDir,
-		User:       img.User,
+		User:       img.Config.User,
 	}
 	if out.WorkingDir == "" {
-		out.WorkingDir = img.WorkingDir
+		out.WorkingDir = img.Config.WorkingDir
 	}
 	if out.WorkingDir == "" {
 		out.WorkingDir = "/"
@@ -171,20 +169,6 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		out.Mounts = append(out.Mounts, mnt)
 	}
 	return out, nil
-}
-
-// Args combines a container's command and args with its image's
-// Entrypoint and Cmd the way Kubernetes does: command replaces Entrypoint
-// and drops Cmd; args alone replace Cmd.
-func Args(entrypoint, cmd, command, args []string) []string {
-	switch {
-	case len(command) > 0:
-		return append(append([]string{}, command...), args...)
-	case len(args) > 0:
-		return append(append([]string{}, entrypoint...), args...)
-	default:
-		return append(append([]string{}, entrypoint...), cmd...)
-	}
 }
 
 // mergeEnv overlays the pod's variables on the image's: a pod variable

@@ -159,3 +159,24 @@ func writeFileAtomic(path string, b []byte) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// ImageInUse reports whether any pod on this host runs from the image, so
+// the store can refuse to delete its layers from under a pod.
+func (m *Manager) ImageInUse(id string) bool {
+	names, err := m.State.Names()
+	if err != nil {
+		return true // unsure: refuse rather than break a pod
+	}
+	for _, n := range names {
+		applied, err := m.State.Load(n)
+		if err != nil {
+			return true
+		}
+		for _, c := range append(append([]pod.Container{}, applied.Pod.Spec.InitContainers...), applied.Pod.Spec.Containers...) {
+			if img, err := m.Images.Resolve(c.Image); err == nil && img.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,243 @@
+// Command bench measures podunit against the floor — systemd-run +
+// systemd-nspawn started by hand on the same rootfs with the same command —
+// side by side in one run inside a booted systemd test host, and prints
+// the ratios. `make bench` runs it; BENCHMARKS.md records its output.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/podunit/podunit/e2e/testhost"
+	"github.com/podunit/podunit/images/imagetest"
+)
+
+const command = `echo ready; exec sleep 1000`
+
+func main() {
+	bin := flag.String("binary", "bin/podunit", "podunit binary to run in the test host")
+	runs := flag.Int("runs", 20, "runs of each contender")
+	idle := flag.Int("idle", 5, "idle pods for the memory figure")
+	flag.Parse()
+	if err := run(*bin, *runs, *idle); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	ctx context.Context
+	h   *testhost.Host
+}
+
+func (b *bench) sh(script string) (string, error) {
+	out, errOut, code, err := b.h.Run(b.ctx, "sh", "-c", script)
+	if err != nil || code != 0 {
+		return out, fmt.Errorf("%s: exit %d %v: %s", script, code, err, errOut)
+	}
+	return out, nil
+}
+
+func run(bin string, runs, idle int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	h, err := testhost.Start(ctx, testhost.WithBinary(bin))
+	if err != nil {
+		return err
+	}
+	defer h.Shutdown()
+	b := &bench{ctx: ctx, h: h}
+	if err := imagetest.BusyboxArchive(filepath.Join(h.Scratch(), "busybox.tar"), "localhost/busybox:1.35"); err != nil {
+		return err
+	}
+	// The floor runs the same busybox binary in a plain directory tree.
+	floor := filepath.Join(h.Scratch(), "floor")
+	for _, d := range []string{"bin", "usr", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(floor, d), 0o755); err != nil {
+			return err
+		}
+	}
+	bb, err := os.ReadFile(imagetest.HostBusybox)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(floor, "bin/busybox"), bb, 0o755); err != nil {
+		return err
+	}
+	for _, a := range []string{"sh", "echo", "sleep"} {
+		if err := os.Symlink("busybox", filepath.Join(floor, "bin", a)); err != nil {
+			return err
+		}
+	}
+	if _, err := b.sh("podunit image load /scratch/busybox.tar >/dev/null && systemctl start systemd-machined"); err != nil {
+		return err
+	}
+
+	var pu, fl []time.Duration
+	for i := range runs {
+		// Interleaved, so drift in the machine's load hits both alike.
+		d, err := b.podunitStart(i)
+		if err != nil {
+			return err
+		}
+		pu = append(pu, d)
+		if d, err = b.floorStart(i); err != nil {
+			return err
+		}
+		fl = append(fl, d)
+	}
+	podinitRSS, nspawnRSS, err := b.idleMemory(idle)
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("podunit bench: %d runs each, interleaved, in one booted test host (systemd %s)\n\n", runs, strings.TrimSpace(b.version()))
+	fmt.Println("start to first output line in the journal")
+	fmt.Printf("  %-34s %10s %10s\n", "", "median", "p90")
+	fmt.Printf("  %-34s %10s %10s\n", "floor (systemd-run + nspawn)", ms(pct(fl, 50)), ms(pct(fl, 90)))
+	fmt.Printf("  %-34s %10s %10s\n", "podunit apply (cached image)", ms(pct(pu, 50)), ms(pct(pu, 90)))
+	fmt.Printf("  %-34s %9.2fx %9.2fx\n", "ratio podunit/floor", ratio(pct(pu, 50), pct(fl, 50)), ratio(pct(pu, 90), pct(fl, 90)))
+	fmt.Printf("\nresident memory per idle pod (mean of %d pods)\n", idle)
+	fmt.Printf("  podinit (pod PID 1)  %6.1f MiB\n", podinitRSS)
+	fmt.Printf("  systemd-nspawn       %6.1f MiB\n", nspawnRSS)
+	return nil
+}
+
+func (b *bench) version() string {
+	out, _ := b.sh("systemctl --version | head -1 | cut -d' ' -f2")
+	return out
+}
+
+// firstLine waits for the unit's first journal line "ready" and returns
+// its journal timestamp in nanoseconds.
+func (b *bench) firstLine(match string) (int64, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := b.sh("journalctl -q -o json --output-fields=MESSAGE " + match + " MESSAGE=ready -n 1")
+		var e struct {
+			TS string `json:"__REALTIME_TIMESTAMP"`
+		}
+		if json.Unmarshal([]byte(strings.TrimSpace(out)), &e) == nil && e.TS != "" {
+			us, err := strconv.ParseInt(e.TS, 10, 64)
+			return us * 1000, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("no ready line for %s", match)
+}
+
+func (b *bench) timed(start, match string) (time.Duration, error) {
+	out, err := b.sh("date +%s%N; " + start)
+	if err != nil {
+		return 0, err
+	}
+	t0, err := strconv.ParseInt(strings.SplitN(out, "\n", 2)[0], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	t1, err := b.firstLine(match)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(t1 - t0), nil
+}
+
+func podYAML(name string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: localhost/busybox:1.35
+    command: ["sh", "-c", %q]
+`, name, command)
+}
+
+func (b *bench) podunitStart(i int) (time.Duration, error) {
+	name := fmt.Sprintf("bench%d", i)
+	if err := os.WriteFile(filepath.Join(b.h.Scratch(), name+".yaml"), []byte(podYAML(name)), 0o644); err != nil {
+		return 0, err
+	}
+	d, err := b.timed("podunit apply -f /scratch/"+name+".yaml >/dev/null", "_SYSTEMD_UNIT=podunit-"+name+".service")
+	if err != nil {
+		return 0, err
+	}
+	_, err = b.sh("podunit delete " + name + " >/dev/null")
+	return d, err
+}
+
+func (b *bench) floorStart(i int) (time.Duration, error) {
+	unit := fmt.Sprintf("floor%d", i)
+	start := fmt.Sprintf("systemd-run -q --unit=%s -p Slice=machine.slice -p Delegate=yes -p KillMode=mixed "+
+		"systemd-nspawn -q --keep-unit --register=yes --machine=%s --directory=/scratch/floor /bin/sh -c '%s'", unit, unit, command)
+	d, err := b.timed(start, "_SYSTEMD_UNIT="+unit+".service")
+	if err != nil {
+		return 0, err
+	}
+	_, err = b.sh("systemctl stop " + unit + " && systemctl reset-failed " + unit + " 2>/dev/null; true")
+	return d, err
+}
+
+// idleMemory starts n idle pods and reports the mean VmRSS of their
+// podinit and nspawn processes, in MiB.
+func (b *bench) idleMemory(n int) (float64, float64, error) {
+	var pi, ns float64
+	for i := range n {
+		name := fmt.Sprintf("idle%d", i)
+		if err := os.WriteFile(filepath.Join(b.h.Scratch(), name+".yaml"), []byte(podYAML(name)), 0o644); err != nil {
+			return 0, 0, err
+		}
+		if _, err := b.sh("podunit apply -f /scratch/" + name + ".yaml >/dev/null"); err != nil {
+			return 0, 0, err
+		}
+	}
+	time.Sleep(2 * time.Second)
+	for i := range n {
+		name := fmt.Sprintf("idle%d", i)
+		out, err := b.sh(fmt.Sprintf(`leader=$(machinectl show %s -p Leader --value)
+main=$(systemctl show podunit-%s.service -p MainPID --value)
+grep VmRSS /proc/$leader/status | tr -s ' ' | cut -d' ' -f2
+grep VmRSS /proc/$main/status | tr -s ' ' | cut -d' ' -f2`, name, name))
+		if err != nil {
+			return 0, 0, err
+		}
+		f := strings.Fields(out)
+		if len(f) != 2 {
+			return 0, 0, fmt.Errorf("rss of %s: %q", name, out)
+		}
+		a, _ := strconv.ParseFloat(f[0], 64)
+		c, _ := strconv.ParseFloat(f[1], 64)
+		pi += a / 1024
+		ns += c / 1024
+	}
+	for i := range n {
+		if _, err := b.sh(fmt.Sprintf("podunit delete idle%d >/dev/null", i)); err != nil {
+			return 0, 0, err
+		}
+	}
+	return pi / float64(n), ns / float64(n), nil
+}
+
+func pct(d []time.Duration, p int) time.Duration {
+	s := append([]time.Duration{}, d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return s[i]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
