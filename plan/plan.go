@@ -69,6 +69,17 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*podinit.Plan,
 		BackoffResetMillis: defaultBackoffReset.Milliseconds(),
 	}
 	vols := volumeSources(p)
+	for _, v := range p.Spec.Volumes {
+		if v.EmptyDir != nil && v.EmptyDir.Medium == "Memory" {
+			mv := podinit.MemoryVolume{Path: EmptyDirPath(v.Name)}
+			if n, ok, err := v.EmptyDir.SizeLimitBytes(); err != nil {
+				return nil, fmt.Errorf("volume %q: sizeLimit: %w", v.Name, err)
+			} else if ok {
+				mv.SizeBytes = n
+			}
+			pl.MemoryVolumes = append(pl.MemoryVolumes, mv)
+		}
+	}
 	for i := range p.Spec.InitContainers {
 		c, err := container(&p.Spec.InitContainers[i], h, images, vols)
 		if err != nil {
@@ -87,9 +98,7 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*podinit.Plan,
 }
 
 type volumeSource struct {
-	dir   string // inside the pod
-	tmpfs bool
-	size  int64
+	dir string // inside the pod
 }
 
 func volumeSources(p *pod.Pod) map[string]volumeSource {
@@ -99,16 +108,7 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 		case v.HostPath != nil:
 			out[v.Name] = volumeSource{dir: units.HostPathDir(v.Name)}
 		case v.EmptyDir != nil:
-			src := volumeSource{dir: EmptyDirPath(v.Name)}
-			if v.EmptyDir.Medium == "Memory" {
-				// A memory emptyDir is one tmpfs shared by every
-				// container that mounts it, like the kubelet's.
-				src.tmpfs = true
-				if n, ok, _ := v.EmptyDir.SizeLimitBytes(); ok {
-					src.size = n
-				}
-			}
-			out[v.Name] = src
+			out[v.Name] = volumeSource{dir: EmptyDirPath(v.Name)}
 		}
 	}
 	return out
@@ -163,9 +163,6 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		if m.SubPath != "" {
 			mnt.Source = path.Join(src.dir, m.SubPath)
 		}
-		// A subPath of a memory volume still binds from the shared tmpfs,
-		// which podinit mounts once at the volume's directory.
-		mnt.Tmpfs, mnt.SizeBytes = src.tmpfs, src.size
 		out.Mounts = append(out.Mounts, mnt)
 	}
 	return out, nil

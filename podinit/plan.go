@@ -33,8 +33,20 @@ type Plan struct {
 	BackoffMaxMillis   int64 `json:"backoffMaxMillis"`
 	BackoffResetMillis int64 `json:"backoffResetMillis"`
 
+	// MemoryVolumes are emptyDirs with medium Memory: podinit mounts one
+	// tmpfs for each before any container starts, so every container that
+	// mounts the volume shares it, as in Kubernetes.
+	MemoryVolumes []MemoryVolume `json:"memoryVolumes,omitempty"`
+
 	InitContainers []Container `json:"initContainers,omitempty"`
 	Containers     []Container `json:"containers"`
+}
+
+// MemoryVolume is a tmpfs at Path (inside the pod), SizeBytes 0 meaning
+// tmpfs's default size.
+type MemoryVolume struct {
+	Path      string `json:"path"`
+	SizeBytes int64  `json:"sizeBytes,omitempty"`
 }
 
 // Container is one container, with every image default already resolved
@@ -67,9 +79,6 @@ type Mount struct {
 	Source   string `json:"source"`
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
-	// Tmpfs asks for a fresh tmpfs (emptyDir medium: Memory) instead of a bind.
-	Tmpfs     bool  `json:"tmpfs,omitempty"`
-	SizeBytes int64 `json:"sizeBytes,omitempty"`
 }
 
 // Container states as recorded in status files.

@@ -33,7 +33,16 @@ func (m *Manager) compile(p *pod.Pod) (*podinit.Plan, error) {
 		}
 		imgs[c.Image] = img
 	}
-	return plan.Compile(p, m.Host, imgs)
+	pl, err := plan.Compile(p, m.Host, imgs)
+	if err != nil {
+		return nil, err
+	}
+	// podinit checks the plan again when it starts; checking here too
+	// makes a bad plan an apply error instead of a unit that fails.
+	if err := pl.Validate(); err != nil {
+		return nil, err
+	}
+	return pl, nil
 }
 
 // Prepare readies the pod's directories and plan just before nspawn

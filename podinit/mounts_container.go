@@ -1,0 +1,139 @@
+package podinit
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// oldRootName is where the pod's root stays reachable, inside the new
+// root, between pivot_root and its unmount. Binds are made from there
+// after pivoting, so every target path (and any symlink in it) resolves
+// inside the container and cannot point back into the pod.
+const oldRootName = "/.podinit-oldroot"
+
+// setupFilesystem runs in the helper's fresh mount namespace: it turns the
+// container's overlay (mounted by podinit at c.Rootfs, copied into this
+// namespace) into the process's root, with /proc, /sys, /dev and the
+// volumes mounted, and the pod's filesystem unreachable.
+func setupFilesystem(c *Container) error {
+	// Private first: nothing done here may propagate back to podinit's
+	// namespace (or beyond), and pivot_root refuses shared mounts.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	// Sources are pod paths; resolve their symlinks while the pod's root
+	// is still "/", since afterwards "/" is the container's.
+	mounts := make([]Mount, len(c.Mounts))
+	for i, m := range c.Mounts {
+		src, err := filepath.EvalSymlinks(m.Source)
+		if err != nil {
+			return fmt.Errorf("volume source %s: %w", m.Source, err)
+		}
+		m.Source = src
+		mounts[i] = m
+	}
+	put := filepath.Join(c.Rootfs, oldRootName)
+	if err := os.MkdirAll(put, 0o700); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.PivotRoot(c.Rootfs, put); err != nil {
+		return fmt.Errorf("pivot_root to %s: %w", c.Rootfs, err)
+	}
+	if err := os.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir to new root: %w", err)
+	}
+	if err := mountSystem(oldRootName); err != nil {
+		return err
+	}
+	for _, m := range mounts {
+		if err := mountVolume(oldRootName, m); err != nil {
+			return err
+		}
+	}
+	if err := unix.Unmount(oldRootName, unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("unmount old root: %w", err)
+	}
+	if err := os.Remove(oldRootName); err != nil {
+		return fmt.Errorf("remove old root mount point: %w", err)
+	}
+	return nil
+}
+
+// mountSystem provides /proc, /sys and /dev. /proc and /sys are recursive
+// binds of the pod's own, not fresh mounts, so the masks nspawn put on
+// them (read-only /proc/sys, hidden files) keep applying in containers;
+// the pod shares one PID namespace, so the pod's /proc is the right one.
+func mountSystem(old string) error {
+	if err := bindMount(filepath.Join(old, "proc"), "/proc", false); err != nil {
+		return err
+	}
+	if err := bindMount(filepath.Join(old, "sys"), "/sys", true); err != nil {
+		return err
+	}
+	return mountDev(old)
+}
+
+// mountVolume binds a volume's source (a pod path, reached through the old
+// root) at its target inside the container.
+func mountVolume(old string, m Mount) error {
+	return bindMount(filepath.Join(old, m.Source), m.Target, m.ReadOnly)
+}
+
+// bindMount binds src at target, creating target as a directory or file
+// to match src.
+func bindMount(src, target string, readOnly bool) error {
+	fi, err := os.Stat(src)
+	if err != nil {
+		return fmt.Errorf("bind %s: %w", target, err)
+	}
+	if err := ensureMountPoint(target, !fi.IsDir()); err != nil {
+		return fmt.Errorf("bind %s: create mount point: %w", target, err)
+	}
+	if err := unix.Mount(src, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s: %w", target, err)
+	}
+	if readOnly {
+		if err := remountReadOnly(target); err != nil {
+			return fmt.Errorf("bind %s: %w", target, err)
+		}
+	}
+	return nil
+}
+
+// remountReadOnly keeps the bind's nosuid/nodev/noexec: a remount that
+// would drop them is refused when they are locked.
+func remountReadOnly(target string) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(target, &st); err != nil {
+		return fmt.Errorf("statfs: %w", err)
+	}
+	keep := uintptr(st.Flags) & (unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_NOATIME | unix.ST_NODIRATIME | unix.ST_RELATIME)
+	if err := unix.Mount("", target, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|keep, ""); err != nil {
+		return fmt.Errorf("remount read-only: %w", err)
+	}
+	return nil
+}
+
+// mountMemoryVolumes mounts the pod's memory-backed emptyDirs in podinit's
+// own mount namespace; containers bind them like any other volume. Being
+// pod mounts, they vanish with the pod and can never leak to the host.
+func mountMemoryVolumes(vols []MemoryVolume) error {
+	for _, v := range vols {
+		if err := os.MkdirAll(v.Path, 0o777); err != nil {
+			return fmt.Errorf("memory volume %s: %w", v.Path, err)
+		}
+		// World-writable, like Kubernetes' emptyDir.
+		data := "mode=0777"
+		if v.SizeBytes > 0 {
+			data += ",size=" + strconv.FormatInt(v.SizeBytes, 10)
+		}
+		if err := unix.Mount("tmpfs", v.Path, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, data); err != nil {
+			return fmt.Errorf("memory volume %s: mount tmpfs: %w", v.Path, err)
+		}
+	}
+	return nil
+}

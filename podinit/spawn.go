@@ -1,0 +1,102 @@
+package podinit
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// reportMsg is a helper's report (or the failure to read one) for the
+// instance with main PID pid.
+type reportMsg struct {
+	pid int
+	rep helperReport
+	err error
+}
+
+// spawn starts one instance of c through the helper and returns its PID.
+// The caller must register the PID before it handles the next reaped
+// child: the reaper may collect a fast-exiting container at any time.
+// The output pipes are pumped by logs until the last writer closes them,
+// which may be after the main process exited (its children may linger).
+func spawn(c *Container, hostname string, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	defer devnull.Close()
+	var parent, child []*os.File
+	defer func() {
+		for _, f := range child {
+			f.Close()
+		}
+	}()
+	for i := 0; i < 4; i++ {
+		r, w, err := os.Pipe()
+		if err != nil {
+			for _, f := range parent {
+				f.Close()
+			}
+			return 0, fmt.Errorf("pipe: %w", err)
+		}
+		if i == 2 { // spec: the helper reads, podinit writes
+			parent, child = append(parent, w), append(child, r)
+		} else { // stdout, stderr, report: the helper writes
+			parent, child = append(parent, r), append(child, w)
+		}
+	}
+	stdoutR, stderrR, specW, reportR := parent[0], parent[1], parent[2], parent[3]
+
+	attr := &syscall.ProcAttr{
+		Dir: "/",
+		Env: []string{},
+		Files: []uintptr{
+			devnull.Fd(),
+			child[0].Fd(), child[1].Fd(), // stdout, stderr
+			child[2].Fd(), // helperSpecFD
+			child[3].Fd(), // helperReportFD
+		},
+		Sys: &syscall.SysProcAttr{
+			// Own session and process group, so a stop signal reaches the
+			// container's whole group and nothing of nspawn's console.
+			Setsid:     true,
+			Cloneflags: unix.CLONE_NEWNS,
+		},
+	}
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{helperName}, attr)
+	if err != nil {
+		for _, f := range parent {
+			f.Close()
+		}
+		return 0, fmt.Errorf("start helper for container %s: %w", c.Name, err)
+	}
+
+	go func() {
+		json.NewEncoder(specW).Encode(helperSpec{Container: *c, Hostname: hostname})
+		specW.Close()
+	}()
+	go func() {
+		defer reportR.Close()
+		var m reportMsg
+		m.pid = pid
+		data, err := io.ReadAll(reportR)
+		switch {
+		case err != nil:
+			m.err = err
+		case len(data) == 0:
+			m.err = fmt.Errorf("helper exited without a report")
+		default:
+			m.err = json.Unmarshal(data, &m.rep)
+		}
+		reports <- m
+	}()
+	logWG.Add(2)
+	go logs.pump(c.Name, false, stdoutR, logWG.Done)
+	go logs.pump(c.Name, true, stderrR, logWG.Done)
+	return pid, nil
+}

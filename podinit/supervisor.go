@@ -1,0 +1,416 @@
+package podinit
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ctr is one container's supervision state.
+type ctr struct {
+	spec    Container
+	init    bool
+	st      Status
+	pid     int // running main process, 0 if none
+	lastPID int // main process of the latest instance, for late reports
+	started time.Time
+	delay   time.Duration // last back-off delay, 0 if none yet
+	// restartPending: a back-off timer will restart it.
+	restartPending bool
+	timer          *time.Timer
+	killed         bool // got SIGKILL during stop
+	startError     bool // the helper gave up before execve
+	done           bool // terminated and will not run again
+}
+
+// supervisor runs the pod. All state lives in one goroutine (run's
+// loop); the reaper, report readers, timers and signals feed it through
+// channels, so no locking is needed and a PID is always registered
+// before its exit can be processed.
+type supervisor struct {
+	plan    *Plan
+	backoff backoffPolicy
+	grace   time.Duration
+	logs    *logSink
+	logWG   sync.WaitGroup
+
+	inits, apps []*ctr
+	byPID       map[int]*ctr
+
+	reaped   chan reaped
+	reports  chan reportMsg
+	restarts chan *ctr
+	stop     <-chan os.Signal
+	graceC   <-chan time.Time
+	killC    <-chan time.Time
+
+	pod      PodStatus
+	nextInit int
+	stopping bool
+	fatal    error
+	finished bool
+	exitCode int
+}
+
+func newSupervisor(plan *Plan, stop <-chan os.Signal) *supervisor {
+	s := &supervisor{
+		plan:    plan,
+		backoff: backoffFromPlan(plan),
+		grace:   time.Duration(plan.GracePeriodSeconds) * time.Second,
+		logs:    newLogSink(plan.Pod, plan.Namespace),
+		byPID:   map[int]*ctr{},
+		reaped:  make(chan reaped, 64),
+		reports: make(chan reportMsg, 16),
+		stop:    stop,
+	}
+	waiting := ReasonContainerCreating
+	if len(plan.InitContainers) > 0 {
+		waiting = ReasonPodInitializing
+	}
+	for _, c := range plan.InitContainers {
+		s.inits = append(s.inits, &ctr{spec: c, init: true,
+			st: Status{Name: c.Name, Init: true, State: StateWaiting, Reason: ReasonContainerCreating}})
+	}
+	for _, c := range plan.Containers {
+		s.apps = append(s.apps, &ctr{spec: c,
+			st: Status{Name: c.Name, State: StateWaiting, Reason: waiting}})
+	}
+	s.restarts = make(chan *ctr, len(s.inits)+len(s.apps))
+	return s
+}
+
+func (s *supervisor) all() []*ctr {
+	return append(append([]*ctr(nil), s.inits...), s.apps...)
+}
+
+func (s *supervisor) run() int {
+	s.pod = PodStatus{Phase: PhasePending, StartedAt: timestamp(time.Now())}
+	s.writePod()
+	for _, c := range s.all() {
+		s.write(c)
+	}
+	if s.logs.useJournal {
+		log.Printf("pod %s: container output goes to the journal", s.plan.Pod)
+	}
+	startReaper(s.reaped)
+	s.startNextInit()
+
+	for !s.finished {
+		select {
+		case r := <-s.reaped:
+			s.onExit(r)
+		case m := <-s.reports:
+			s.onReport(m)
+		case c := <-s.restarts:
+			s.onRestartDue(c)
+		case sig := <-s.stop:
+			log.Printf("got %v: stopping the pod", sig)
+			s.beginStop()
+		case <-s.graceC:
+			s.graceC = nil
+			log.Printf("grace period of %v over: killing what is left", s.grace)
+			s.killAll()
+		case <-s.killC:
+			log.Printf("containers still running after SIGKILL; exiting anyway")
+			s.finishStop()
+		}
+	}
+	s.waitLogs(2 * time.Second)
+	s.pod.Phase = s.finalPhase()
+	s.writePod()
+	log.Printf("pod %s ended: %s, exit code %d", s.plan.Pod, s.pod.Phase, s.exitCode)
+	return s.exitCode
+}
+
+// startNextInit runs init containers one after the other, then the app
+// containers.
+func (s *supervisor) startNextInit() {
+	if s.stopping || s.finished {
+		return
+	}
+	if s.nextInit < len(s.inits) {
+		c := s.inits[s.nextInit]
+		s.nextInit++
+		notify("STATUS=Running init container " + c.spec.Name)
+		s.start(c)
+		return
+	}
+	for _, c := range s.apps {
+		if c.st.Reason == ReasonPodInitializing {
+			c.st.Reason = ReasonContainerCreating
+		}
+		s.start(c)
+		if s.stopping || s.finished {
+			return
+		}
+	}
+	now := time.Now()
+	s.pod.Phase = PhaseRunning
+	s.pod.ReadyAt = timestamp(now)
+	s.writePod()
+	notify(fmt.Sprintf("READY=1\nSTATUS=Running %d container(s)", len(s.apps)))
+}
+
+// start starts one instance of c. A rootfs that cannot be mounted is
+// podinit's failure, not the container's, and stops the pod; a helper
+// that cannot be started counts as a failed instance and is retried.
+func (s *supervisor) start(c *ctr) {
+	if err := prepareRootfs(&c.spec); err != nil {
+		s.fail(err)
+		return
+	}
+	c.started = time.Now()
+	c.killed, c.startError = false, false
+	pid, err := spawn(&c.spec, s.plan.Hostname, s.logs, &s.logWG, s.reports)
+	if err != nil {
+		log.Print(err)
+		c.startError = true
+		s.recordExit(c, exitStartFailed, "", time.Now())
+		s.afterExit(c)
+		return
+	}
+	c.pid, c.lastPID = pid, pid
+	s.byPID[pid] = c
+	c.st.State, c.st.Reason = StateRunning, ""
+	c.st.PID = pid
+	c.st.StartedAt = timestamp(c.started)
+	s.write(c)
+	log.Printf("container %s started (pid %d, restart %d)", c.spec.Name, pid, c.st.RestartCount)
+}
+
+func (s *supervisor) onExit(r reaped) {
+	c := s.byPID[r.pid]
+	if c == nil {
+		return // an orphan reparented to us; reaping it was the job
+	}
+	delete(s.byPID, r.pid)
+	// The main process is gone: so is the container, as with a cgroup
+	// kill in other runtimes. Its session's process group goes too.
+	unix.Kill(-r.pid, unix.SIGKILL)
+	c.pid = 0
+	code, sig := exitOf(r.ws)
+	s.recordExit(c, code, sig, time.Now())
+	if sig != "" {
+		log.Printf("container %s (pid %d) killed by %s", c.spec.Name, r.pid, sig)
+	} else {
+		log.Printf("container %s (pid %d) exited with code %d", c.spec.Name, r.pid, code)
+	}
+	s.afterExit(c)
+}
+
+func (s *supervisor) recordExit(c *ctr, code int, sig string, at time.Time) {
+	c.st.State = StateTerminated
+	c.st.ExitCode = &code
+	c.st.Signal = sig
+	c.st.FinishedAt = timestamp(at)
+	c.st.PID = 0
+	switch {
+	case c.killed:
+		c.st.Reason = ReasonKilled
+	case c.startError && code != 0:
+		c.st.Reason = ReasonStartError
+	default:
+		c.st.Reason = reasonFor(code)
+	}
+}
+
+// afterExit decides what follows an instance's end.
+func (s *supervisor) afterExit(c *ctr) {
+	if s.stopping {
+		s.write(c)
+		if len(s.byPID) == 0 {
+			s.finishStop()
+		}
+		return
+	}
+	failed := *c.st.ExitCode != 0
+	if c.init {
+		switch {
+		case !failed:
+			c.done = true
+			s.write(c)
+			s.startNextInit()
+		case s.plan.RestartPolicy == RestartNever:
+			c.done = true
+			s.write(c)
+			log.Printf("init container %s failed and restartPolicy is Never: the pod failed", c.spec.Name)
+			s.finish(ExitPodFailed)
+		default:
+			s.scheduleRestart(c)
+		}
+		return
+	}
+	if shouldRestart(s.plan.RestartPolicy, failed) {
+		s.scheduleRestart(c)
+		return
+	}
+	c.done = true
+	s.write(c)
+	anyFailed := false
+	for _, a := range s.apps {
+		if !a.done {
+			return
+		}
+		anyFailed = anyFailed || *a.st.ExitCode != 0
+	}
+	if anyFailed {
+		s.finish(ExitPodFailed)
+	} else {
+		s.finish(ExitSucceeded)
+	}
+}
+
+func (s *supervisor) scheduleRestart(c *ctr) {
+	c.delay = s.backoff.next(c.delay, time.Since(c.started))
+	c.st.State, c.st.Reason = StateWaiting, ReasonCrashLoopBackOff
+	s.write(c)
+	c.restartPending = true
+	c.timer = time.AfterFunc(c.delay, func() { s.restarts <- c })
+	log.Printf("container %s: restarting in %v", c.spec.Name, c.delay)
+}
+
+func (s *supervisor) onRestartDue(c *ctr) {
+	if !c.restartPending || s.stopping || s.finished {
+		return
+	}
+	c.restartPending = false
+	c.st.RestartCount++
+	s.start(c)
+}
+
+func (s *supervisor) onReport(m reportMsg) {
+	var c *ctr
+	for _, x := range s.all() {
+		if x.lastPID == m.pid {
+			c = x
+		}
+	}
+	if c == nil {
+		return
+	}
+	if m.err != nil {
+		// The helper died before reporting; its own stderr says why.
+		return
+	}
+	if m.rep.Error != "" {
+		c.startError = true
+		if c.pid == 0 && c.st.Reason == ReasonError {
+			c.st.Reason = ReasonStartError
+			s.write(c)
+		}
+		log.Printf("container %s failed to start: %s", c.spec.Name, m.rep.Error)
+		return
+	}
+	c.st.UID, c.st.GID, c.st.Groups = m.rep.UID, m.rep.GID, m.rep.Groups
+	c.st.Env, c.st.Cwd = m.rep.Env, m.rep.Cwd
+	s.write(c)
+}
+
+// fail handles podinit's own failures: stop everything, exit 3.
+func (s *supervisor) fail(err error) {
+	log.Print(err)
+	if s.fatal == nil {
+		s.fatal = err
+	}
+	s.beginStop()
+}
+
+// beginStop: no more restarts, SIGTERM to every container, SIGKILL after
+// the grace period. A second stop signal skips the rest of the grace.
+func (s *supervisor) beginStop() {
+	if s.stopping {
+		s.killAll()
+		return
+	}
+	s.stopping = true
+	notify("STOPPING=1\nSTATUS=Stopping containers")
+	for _, c := range s.all() {
+		if c.restartPending {
+			c.restartPending = false
+			c.timer.Stop()
+			c.st.State, c.st.Reason = StateTerminated, reasonFor(*c.st.ExitCode)
+			s.write(c)
+		}
+	}
+	if len(s.byPID) == 0 {
+		s.finishStop()
+		return
+	}
+	for pid := range s.byPID {
+		unix.Kill(-pid, unix.SIGTERM)
+		unix.Kill(pid, unix.SIGTERM)
+	}
+	if s.grace <= 0 {
+		s.killAll()
+		return
+	}
+	s.graceC = time.After(s.grace)
+}
+
+func (s *supervisor) killAll() {
+	for pid, c := range s.byPID {
+		c.killed = true
+		unix.Kill(-pid, unix.SIGKILL)
+		unix.Kill(pid, unix.SIGKILL)
+	}
+	if s.killC == nil {
+		s.killC = time.After(5 * time.Second)
+	}
+}
+
+func (s *supervisor) finishStop() {
+	if s.fatal != nil {
+		s.finish(ExitSetupError)
+		return
+	}
+	s.finish(ExitSucceeded)
+}
+
+func (s *supervisor) finish(code int) {
+	s.finished = true
+	s.exitCode = code
+}
+
+func (s *supervisor) finalPhase() string {
+	if s.exitCode != ExitSucceeded {
+		return PhaseFailed
+	}
+	for _, c := range s.apps {
+		if c.st.ExitCode == nil || *c.st.ExitCode != 0 {
+			return PhaseFailed
+		}
+	}
+	return PhaseSucceeded
+}
+
+// waitLogs gives the log pumps a moment to forward what the containers
+// wrote last; lingering writers (orphans still holding a pipe) must not
+// keep the pod from ending.
+func (s *supervisor) waitLogs(limit time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		s.logWG.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(limit):
+	}
+}
+
+func (s *supervisor) write(c *ctr) {
+	if err := writeJSONAtomic(filepath.Join(StatusDir, statusFileName(c.spec.Name)), &c.st); err != nil {
+		log.Print(err)
+	}
+}
+
+func (s *supervisor) writePod() {
+	if err := writeJSONAtomic(filepath.Join(StatusDir, PodStatusFile), &s.pod); err != nil {
+		log.Print(err)
+	}
+}
