@@ -118,6 +118,10 @@ type PodStatus struct {
 	Phase     string `json:"phase"` // Pending, Running, Succeeded, Failed
 	StartedAt string `json:"startedAt,omitempty"`
 	ReadyAt   string `json:"readyAt,omitempty"`
+	// Stopped is set when the pod ended because it was told to stop
+	// (systemctl stop, podunit delete, machinectl terminate), not because
+	// its containers finished.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // PodStatusFile is the pod-level status record's name in StatusDir.

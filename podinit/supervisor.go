@@ -122,6 +122,7 @@ func (s *supervisor) run() int {
 	}
 	s.waitLogs(2 * time.Second)
 	s.pod.Phase = s.finalPhase()
+	s.pod.Stopped = s.stopping
 	s.writePod()
 	log.Printf("pod %s ended: %s, exit code %d", s.plan.Pod, s.pod.Phase, s.exitCode)
 	return s.exitCode

@@ -193,7 +193,7 @@ func summarize(st unitState, ph *podinit.PodStatus) string {
 		}
 		return "Error"
 	}
-	if ph != nil && (ph.Phase == "Succeeded" || ph.Phase == "Failed") {
+	if ph != nil && !ph.Stopped && (ph.Phase == "Succeeded" || ph.Phase == "Failed") {
 		return ph.Phase
 	}
 	return "Stopped"

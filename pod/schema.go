@@ -1,0 +1,118 @@
+package pod
+
+import (
+	"reflect"
+	"slices"
+)
+
+// rules completes what the Go types say about each manifest object. The
+// decoder accepts exactly the json-tagged fields of the types in types.go;
+// this table adds what a struct tag cannot say.
+//
+// To support a Kubernetes field: add it to the type in types.go, delete it
+// from notSupported here, and validate it in validate.go.
+type rules struct {
+	// notSupported lists core/v1 fields podunit recognises but does not
+	// implement, so a valid Kubernetes manifest gets "not supported by
+	// podunit" rather than a misleading "unknown field".
+	notSupported []string
+	// quantities are string fields holding Kubernetes quantities, which
+	// Kubernetes also accepts as bare YAML numbers (cpu: 0.5).
+	quantities []string
+}
+
+var schema = map[reflect.Type]rules{
+	reflect.TypeFor[Pod](): {
+		notSupported: []string{"status"},
+	},
+	reflect.TypeFor[ObjectMeta](): {
+		notSupported: []string{
+			"generateName", "uid", "resourceVersion", "generation",
+			"creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+			"ownerReferences", "finalizers", "managedFields", "selfLink",
+		},
+	},
+	reflect.TypeFor[PodSpec](): {
+		notSupported: []string{
+			"activeDeadlineSeconds", "affinity", "automountServiceAccountToken",
+			"dnsConfig", "dnsPolicy", "enableServiceLinks", "ephemeralContainers",
+			"hostAliases", "hostIPC", "hostNetwork", "hostPID", "hostUsers",
+			"imagePullSecrets", "nodeName", "nodeSelector", "os", "overhead",
+			"preemptionPolicy", "priority", "priorityClassName", "readinessGates",
+			"resourceClaims", "resources", "runtimeClassName", "schedulerName",
+			"schedulingGates", "securityContext", "serviceAccount",
+			"serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace",
+			"subdomain", "tolerations", "topologySpreadConstraints",
+		},
+	},
+	reflect.TypeFor[Container](): {
+		notSupported: []string{
+			"envFrom", "lifecycle", "livenessProbe", "ports", "readinessProbe",
+			"resizePolicy", "restartPolicy", "securityContext", "startupProbe",
+			"stdin", "stdinOnce", "terminationMessagePath",
+			"terminationMessagePolicy", "tty", "volumeDevices",
+		},
+	},
+	reflect.TypeFor[EnvVar](): {
+		notSupported: []string{"valueFrom"},
+	},
+	reflect.TypeFor[ResourceRequirements](): {
+		notSupported: []string{"requests", "claims"},
+	},
+	reflect.TypeFor[ResourceList](): {
+		notSupported: []string{"ephemeral-storage", "hugepages-2Mi", "hugepages-1Gi"},
+		quantities:   []string{"cpu", "memory"},
+	},
+	reflect.TypeFor[Volume](): {
+		notSupported: []string{
+			"awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder",
+			"configMap", "csi", "downwardAPI", "ephemeral", "fc", "flexVolume",
+			"flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image", "iscsi",
+			"nfs", "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume",
+			"projected", "quobyte", "rbd", "scaleIO", "secret", "storageos",
+			"vsphereVolume",
+		},
+	},
+	reflect.TypeFor[EmptyDirVolumeSource](): {
+		quantities: []string{"sizeLimit"},
+	},
+	reflect.TypeFor[VolumeMount](): {
+		notSupported: []string{"mountPropagation", "recursiveReadOnly", "subPathExpr"},
+	},
+}
+
+// jsonName is the manifest name of a struct field, "" if the field is not
+// part of the manifest.
+func jsonName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	tag := f.Tag.Get("json")
+	if tag == "-" {
+		return ""
+	}
+	for i := 0; i < len(tag); i++ {
+		if tag[i] == ',' {
+			return tag[:i]
+		}
+	}
+	return tag
+}
+
+// fieldIndex finds the struct field spelled name in the manifest, or -1.
+func fieldIndex(t reflect.Type, name string) int {
+	for i := range t.NumField() {
+		if n := jsonName(t.Field(i)); n != "" && n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func isNotSupported(t reflect.Type, name string) bool {
+	return slices.Contains(schema[t].notSupported, name)
+}
+
+func isQuantity(t reflect.Type, name string) bool {
+	return slices.Contains(schema[t].quantities, name)
+}
