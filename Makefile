@@ -1,0 +1,71 @@
+# podunit build, test and CI entry points. `make test` is what CI runs
+# (.ci/run); it installs its own dependencies first, so it works on a fresh
+# Debian machine as root.
+
+GO                 ?= go
+BIN                := bin/podunit
+PREFIX             ?= /usr/local
+FUZZTIME           ?= 20s
+E2E_TIMEOUT        ?= 40m
+# The newest staticcheck the Go proxy serves; it understands go 1.26.
+STATICCHECK_VERSION := v0.8.2
+
+# Fuzz smoke targets, as Name:package. A target a package does not define
+# yet is reported and skipped, not failed.
+FUZZ_TARGETS := FuzzDecode:./pod/ FuzzUnpack:./images/
+
+.PHONY: all build deps test test-unit test-e2e fuzz lint demo bench install clean clean-testhost
+
+all: build
+
+# Static: the same binary is the pod's PID 1 inside image rootfs trees that
+# have no libc.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/podunit
+
+deps:
+	hack/deps.sh
+
+# No root, no test host: -short makes e2e tests skip themselves.
+test-unit:
+	$(GO) vet ./...
+	$(GO) test ./... -short
+
+# -p 1: every e2e package boots test hosts, and two packages booting
+# several at once on 2 cores only make each other time out.
+test-e2e: deps build
+	PODUNIT_E2E=1 PODUNIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 -p 1 -timeout $(E2E_TIMEOUT) ./e2e/...
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		if grep -qs "^func $$name(" $$pkg*_test.go; then \
+			echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
+			$(GO) test -run=NONE -fuzz="^$${name}\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+		else \
+			echo "fuzz: $$name not defined in $$pkg yet, skipped"; \
+		fi; \
+	done
+
+test: deps lint test-unit fuzz test-e2e
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+demo:
+	hack/demo.sh
+
+bench: deps build
+	PODUNIT_BIN=$(abspath $(BIN)) $(GO) run ./e2e/cmd/bench
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/podunit
+
+clean:
+	rm -rf bin/
+
+# The cached test host rootfs; the next e2e run rebuilds it (about 75 s).
+clean-testhost:
+	rm -rf $${PODUNIT_TESTHOST_CACHE:-/var/cache/podunit/testhost}
