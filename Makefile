@@ -54,7 +54,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-demo:
+demo: deps
 	hack/demo.sh
 
 bench: deps build
