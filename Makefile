@@ -41,7 +41,7 @@ fuzz:
 		name=$${t%%:*}; pkg=$${t#*:}; \
 		if grep -qs "^func $$name(" $$pkg*_test.go; then \
 			echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
-			$(GO) test -run=NONE -fuzz="^$${name}\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+			$(GO) test -run=NONE -fuzz="^$${name}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s $$pkg; \
 		else \
 			echo "fuzz: $$name not defined in $$pkg yet, skipped"; \
 		fi; \

@@ -1,0 +1,129 @@
+package images
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+const indexVersion = 1
+
+// index is the whole of index.json. One file rather than one record per
+// image so that moving a tag from one image to another is a single atomic
+// rename.
+type index struct {
+	Version int       `json:"version"`
+	Images  []*record `json:"images"`
+}
+
+type record struct {
+	ID             string        `json:"id"`
+	RepoTags       []string      `json:"repoTags,omitempty"`
+	ManifestDigest string        `json:"manifestDigest,omitempty"`
+	Layers         []layerRecord `json:"layers"`
+	Created        time.Time     `json:"created"`
+	Loaded         time.Time     `json:"loaded"`
+	OS             string        `json:"os,omitempty"`
+	Architecture   string        `json:"architecture,omitempty"`
+	Config         Config        `json:"config"`
+}
+
+type layerRecord struct {
+	DiffID string `json:"diffID"`
+	Size   int64  `json:"size"`
+}
+
+func (r *record) hasRepo(repo string) bool {
+	for _, t := range r.RepoTags {
+		if i := strings.LastIndex(t, ":"); i > 0 && t[:i] == repo {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *record) removeTag(tag string) bool {
+	for i, t := range r.RepoTags {
+		if t == tag {
+			r.RepoTags = append(r.RepoTags[:i:i], r.RepoTags[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) indexPath() string { return filepath.Join(s.root, "index.json") }
+
+func (s *Store) readIndex() (*index, error) {
+	data, err := os.ReadFile(s.indexPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return &index{Version: indexVersion}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read image index: %w", err)
+	}
+	var idx index
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return nil, fmt.Errorf("parse image index %s: %w", s.indexPath(), err)
+	}
+	if idx.Version != indexVersion {
+		return nil, fmt.Errorf("image index %s: unsupported version %d", s.indexPath(), idx.Version)
+	}
+	return &idx, nil
+}
+
+// writeIndex must be called with the store lock held.
+func (s *Store) writeIndex(idx *index) error {
+	idx.Version = indexVersion
+	data, err := json.MarshalIndent(idx, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode image index: %w", err)
+	}
+	if err := writeFileAtomic(s.indexPath(), s.tmpDir(), append(data, '\n')); err != nil {
+		return fmt.Errorf("write image index: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes via a temp file in tmpDir (same filesystem) and
+// renames it over path, syncing so a crash leaves the old or the new file.
+func writeFileAtomic(path, tmpDir string, data []byte) error {
+	f, err := os.CreateTemp(tmpDir, filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
