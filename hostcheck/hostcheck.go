@@ -12,10 +12,11 @@ import (
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
-	"github.com/opencontainers/selinux/go-selinux"
 	"golang.org/x/sys/unix"
 
+	"github.com/podunit/podunit/kvm"
 	"github.com/podunit/podunit/machined"
+	"github.com/podunit/podunit/selinux"
 )
 
 // Check is one finding. Fix is empty when nothing needs doing.
@@ -146,25 +147,23 @@ func overlayCheck() Check {
 
 func selinuxCheck() Check {
 	c := Check{Name: "selinux", OK: true}
-	if !selinux.GetEnabled() {
+	st := selinux.Host()
+	if !st.Enabled {
 		c.Value = "disabled: pods run without SELinux labels"
 		return c
 	}
-	mode := map[int]string{selinux.Enforcing: "enforcing", selinux.Permissive: "permissive", selinux.Disabled: "disabled"}[selinux.EnforceMode()]
-	c.Value = "enabled, " + mode
+	c.Value = "enabled, " + st.Mode
 	return c
 }
 
 func kvmCheck() Check {
 	c := Check{Name: "kvm"}
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		c.Value = "/dev/kvm: " + err.Error()
+	if err := kvm.Probe(); err != nil {
+		c.Value = err.Error()
 		c.Fix = "only the kvm stage needs it: load kvm_intel or kvm_amd, or use the tcg accelerator"
 		return c
 	}
-	f.Close()
-	c.OK, c.Value = true, "/dev/kvm usable"
+	c.OK, c.Value = true, kvm.DevicePath+" usable"
 	return c
 }
 

@@ -48,6 +48,11 @@ var DefaultRecipe = Recipe{
 		// that machined and transient units hand out.
 		"libnss-systemd",
 		"iproute2", "util-linux", "procps", "busybox-static",
+		// Pod networking: the standard CNI plugins and the firewall
+		// tools their masquerade and portmap rules use.
+		"containernetworking-plugins", "iptables",
+		// A real registry, and a real signer to interoperate with.
+		"docker-registry", "skopeo", "gnupg",
 	},
 	Masked: []string{
 		"systemd-networkd-wait-online.service",
@@ -56,6 +61,8 @@ var DefaultRecipe = Recipe{
 		"apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer",
 		"e2scrub_all.timer", "e2scrub_reap.service", "fstrim.timer",
 		"man-db.timer", "logrotate.timer", "systemd-pstore.service",
+		// Tests start their own registry with their own storage.
+		"docker-registry.service",
 	},
 	Wanted:   []string{"systemd-machined.service"},
 	Hostname: "podunit-testhost",
