@@ -27,7 +27,7 @@ var DevicePath = "/dev/kvm"
 func Probe() error {
 	f, err := os.OpenFile(DevicePath, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", DevicePath, err)
+		return err // names the device already
 	}
 	defer f.Close()
 	const kvmGetAPIVersion = 0xae00 // _IO(KVMIO, 0x00)
