@@ -60,8 +60,15 @@ demo: deps
 bench: deps build
 	PODUNIT_BIN=$(abspath $(BIN)) $(GO) run ./e2e/cmd/bench
 
+# The generator is the same binary under another name; systemd searches
+# $(PREFIX)/lib/systemd/system-generators and .../system for /usr/local.
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/podunit
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system-generators $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)/etc/podunit/pods
+	ln -sf $(PREFIX)/bin/podunit $(DESTDIR)$(PREFIX)/lib/systemd/system-generators/podunit-generator
+	sed 's|/usr/local/bin/podunit|$(PREFIX)/bin/podunit|' dist/podunit-sync.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-sync.service
+	install -m 0644 dist/podunit-sync.path $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-sync.path
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now podunit-sync.path; fi
 
 clean:
 	rm -rf bin/

@@ -12,4 +12,9 @@ var (
 	// ErrUnsafeLayer is wrapped by every refusal of a hostile or malformed layer
 	// entry (path traversal, symlink traversal, conflicting entries...).
 	ErrUnsafeLayer = errors.New("unsafe layer entry")
+	// ErrDigestMismatch is wrapped when content does not hash to the digest
+	// that names it (a corrupt or tampered blob); pulls do not retry it.
+	ErrDigestMismatch = errors.New("digest mismatch")
 )
+
+var errPruneNeedsInUse = errors.New("image prune: the store does not know which images pods use (Store.InUse unset)")

@@ -16,7 +16,11 @@ type Image struct {
 	// one (OCI layouts, later registries); empty for docker-archive loads,
 	// whose manifests are synthesised.
 	ManifestDigest string
-	Created        time.Time
+	// RepoDigests are "repo@sha256:..." names from pulls (manifest and index).
+	RepoDigests []string
+	// Signatures are those the signature policy checked at pull time.
+	Signatures []SignatureInfo
+	Created    time.Time
 	// Size is the sum of the uncompressed layer tar streams, in bytes (what
 	// Docker calls the virtual size); shared layers count in every image.
 	Size int64

@@ -25,6 +25,10 @@ type record struct {
 	ID             string        `json:"id"`
 	RepoTags       []string      `json:"repoTags,omitempty"`
 	ManifestDigest string        `json:"manifestDigest,omitempty"`
+	// RepoDigests are "repo@sha256:..." forms the image was pulled as: its
+	// manifest and, for the platform a tag chose, the index.
+	RepoDigests []string        `json:"repoDigests,omitempty"`
+	Signatures  []SignatureInfo `json:"signatures,omitempty"`
 	Layers         []layerRecord `json:"layers"`
 	Created        time.Time     `json:"created"`
 	Loaded         time.Time     `json:"loaded"`

@@ -57,8 +57,9 @@ type layerSource struct {
 }
 
 // ensureLayer unpacks a layer unless it is already in the store, and returns
-// its uncompressed size. Must be called with the lock held.
-func (s *Store) ensureLayer(ctx context.Context, src layerSource, progress io.Writer) (int64, error) {
+// its uncompressed size. It stages in stageDir: tmp/ for writers holding the
+// store lock (Load), incoming/ for pulls, which unpack without it.
+func (s *Store) ensureLayer(ctx context.Context, src layerSource, stageDir string, progress io.Writer) (int64, error) {
 	if err := checkDigest(src.diffID); err != nil {
 		return 0, fmt.Errorf("layer: %w", err)
 	}
@@ -70,7 +71,7 @@ func (s *Store) ensureLayer(ctx context.Context, src layerSource, progress io.Wr
 	}
 	fmt.Fprintf(progress, "Unpacking layer %s\n", ShortID(src.diffID))
 
-	stage, err := os.MkdirTemp(s.tmpDir(), "layer-")
+	stage, err := os.MkdirTemp(stageDir, "layer-")
 	if err != nil {
 		return 0, fmt.Errorf("layer %s: %w", src.diffID, err)
 	}
@@ -107,18 +108,27 @@ func (s *Store) ensureLayer(ctx context.Context, src layerSource, progress io.Wr
 	}
 	res, err := unpackLayer(ctx, r, diff, name)
 	if err != nil {
+		// A corrupt blob usually shows up as a decompression or tar error
+		// first; the digest names the real cause (and is not retried).
+		if blobHash != nil && !errors.Is(err, ErrUnsafeLayer) && ctx.Err() == nil {
+			if _, cerr := io.Copy(io.Discard, r); cerr == nil || isVerifyError(cerr) {
+				if got := "sha256:" + hex.EncodeToString(blobHash.Sum(nil)); got != src.digest {
+					return 0, fmt.Errorf("layer %s: blob hashes to %s: %w", src.digest, got, ErrDigestMismatch)
+				}
+			}
+		}
 		return 0, err
 	}
 	if blobHash != nil {
-		if _, err := io.Copy(io.Discard, r); err != nil {
+		if _, err := io.Copy(io.Discard, r); err != nil && !isVerifyError(err) {
 			return 0, fmt.Errorf("layer %s: read: %w", name, err)
 		}
 		if got := "sha256:" + hex.EncodeToString(blobHash.Sum(nil)); got != src.digest {
-			return 0, fmt.Errorf("layer %s: blob hashes to %s", src.digest, got)
+			return 0, fmt.Errorf("layer %s: blob hashes to %s: %w", src.digest, got, ErrDigestMismatch)
 		}
 	}
 	if res.DiffID != src.diffID {
-		return 0, fmt.Errorf("layer %s: uncompressed content hashes to %s, config says %s", name, res.DiffID, src.diffID)
+		return 0, fmt.Errorf("layer %s: uncompressed content hashes to %s, config says %s: %w", name, res.DiffID, src.diffID, ErrDigestMismatch)
 	}
 	meta, _ := json.Marshal(layerMeta{DiffID: src.diffID, Size: res.Size, Unpacked: time.Now().UTC()})
 	if err := os.WriteFile(filepath.Join(stage, "layer.json"), meta, 0o644); err != nil {
@@ -133,6 +143,10 @@ func (s *Store) ensureLayer(ctx context.Context, src layerSource, progress io.Wr
 		return 0, fmt.Errorf("layer %s: sync: %w", src.diffID, err)
 	}
 	if err := os.Rename(stage, s.layerDir(src.diffID)); err != nil {
+		// A concurrent pull may have committed the same layer first.
+		if m, merr := s.readLayerMeta(src.diffID); merr == nil {
+			return m.Size, nil
+		}
 		return 0, fmt.Errorf("layer %s: %w", src.diffID, err)
 	}
 	committed = true
@@ -140,6 +154,13 @@ func (s *Store) ensureLayer(ctx context.Context, src layerSource, progress io.Wr
 		return 0, fmt.Errorf("layer %s: sync: %w", src.diffID, err)
 	}
 	return res.Size, nil
+}
+
+// isVerifyError recognises go-containerregistry's own digest/size check
+// of a registry blob (its error type is internal); the hash computed here
+// then says what was wrong.
+func isVerifyError(err error) bool {
+	return strings.Contains(err.Error(), "error verifying ")
 }
 
 func syncFS(dir string) error {

@@ -112,24 +112,7 @@ func (s *Store) loadImage(ctx context.Context, src sourceImage, progress io.Writ
 	if len(layers) != len(cfg.RootFS.DiffIDs) {
 		return nil, fmt.Errorf("image %s: %d layers but config lists %d diff IDs", ShortID(id), len(layers), len(cfg.RootFS.DiffIDs))
 	}
-	rec := &record{
-		ID:             id,
-		RepoTags:       src.names,
-		ManifestDigest: src.manifestDigest,
-		Created:        cfg.Created.UTC(),
-		Loaded:         time.Now().UTC(),
-		OS:             cfg.OS,
-		Architecture:   cfg.Architecture,
-		Config: Config{
-			Entrypoint: cfg.Config.Entrypoint,
-			Cmd:        cfg.Config.Cmd,
-			Env:        cfg.Config.Env,
-			WorkingDir: cfg.Config.WorkingDir,
-			User:       cfg.Config.User,
-			Labels:     cfg.Config.Labels,
-			StopSignal: cfg.Config.StopSignal,
-		},
-	}
+	rec := newRecord(id, cfg, src.names, src.manifestDigest)
 	for i, l := range layers {
 		ls := layerSource{diffID: cfg.RootFS.DiffIDs[i].String(), open: l.Uncompressed}
 		if src.fromBlobs {
@@ -139,7 +122,7 @@ func (s *Store) loadImage(ctx context.Context, src sourceImage, progress io.Writ
 			}
 			ls.digest, ls.open = d.String(), l.Compressed
 		}
-		size, err := s.ensureLayer(ctx, ls, progress)
+		size, err := s.ensureLayer(ctx, ls, s.tmpDir(), progress)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", ShortID(id), err)
 		}
@@ -160,6 +143,27 @@ func (s *Store) loadImage(ctx context.Context, src sourceImage, progress io.Writ
 		}
 	}
 	return rec, nil
+}
+
+func newRecord(id string, cfg *v1.ConfigFile, names []string, manifestDigest string) *record {
+	return &record{
+		ID:             id,
+		RepoTags:       names,
+		ManifestDigest: manifestDigest,
+		Created:        cfg.Created.UTC(),
+		Loaded:         time.Now().UTC(),
+		OS:             cfg.OS,
+		Architecture:   cfg.Architecture,
+		Config: Config{
+			Entrypoint: cfg.Config.Entrypoint,
+			Cmd:        cfg.Config.Cmd,
+			Env:        cfg.Config.Env,
+			WorkingDir: cfg.Config.WorkingDir,
+			User:       cfg.Config.User,
+			Labels:     cfg.Config.Labels,
+			StopSignal: cfg.Config.StopSignal,
+		},
+	}
 }
 
 // addRecord merges rec into idx and returns the record now in idx. Names
@@ -183,6 +187,14 @@ func addRecord(idx *index, rec *record) *record {
 		}
 		if r.ManifestDigest == "" {
 			r.ManifestDigest = rec.ManifestDigest
+		}
+		for _, d := range rec.RepoDigests {
+			if !contains(r.RepoDigests, d) {
+				r.RepoDigests = append(r.RepoDigests, d)
+			}
+		}
+		if rec.Signatures != nil {
+			r.Signatures = rec.Signatures
 		}
 		r.Layers = rec.Layers
 		return r

@@ -99,7 +99,7 @@ func resolveIn(idx *index, ref string) (rec *record, byName bool, err error) {
 		for _, r := range idx.Images {
 			if strings.Contains(full, "@") {
 				repo, dig, _ := strings.Cut(full, "@")
-				if r.ManifestDigest == dig && r.hasRepo(repo) {
+				if r.ManifestDigest == dig && r.hasRepo(repo) || contains(r.RepoDigests, full) {
 					return r, false, nil
 				}
 				continue

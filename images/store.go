@@ -32,7 +32,7 @@ func Open(root string) (*Store, error) {
 		return nil, fmt.Errorf("image store %s: %w", root, err)
 	}
 	s := &Store{root: abs}
-	for _, d := range []string{abs, s.blobDir(), s.layersDir(), s.tmpDir()} {
+	for _, d := range []string{abs, s.blobDir(), s.layersDir(), s.tmpDir(), s.incomingDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("image store: %w", err)
 		}
@@ -46,6 +46,7 @@ func (s *Store) Root() string { return s.root }
 func (s *Store) blobDir() string   { return filepath.Join(s.root, "blobs", "sha256") }
 func (s *Store) layersDir() string { return filepath.Join(s.root, "layers") }
 func (s *Store) tmpDir() string    { return filepath.Join(s.root, "tmp") }
+func (s *Store) incomingDir() string { return filepath.Join(s.root, "incoming") }
 
 // lock takes the writer lock. Each call opens its own file description, so
 // goroutines of one process exclude each other like separate processes do.
@@ -72,6 +73,8 @@ func (s *Store) image(r *record) *Image {
 		ID:             r.ID,
 		RepoTags:       append([]string(nil), r.RepoTags...),
 		ManifestDigest: r.ManifestDigest,
+		RepoDigests:    append([]string(nil), r.RepoDigests...),
+		Signatures:     append([]SignatureInfo(nil), r.Signatures...),
 		Created:        r.Created,
 		OS:             r.OS,
 		Architecture:   r.Architecture,
@@ -157,28 +160,42 @@ func (s *Store) Remove(ref string) error {
 	if err := s.writeIndex(idx); err != nil {
 		return err
 	}
-	return s.gcLocked(idx)
+	_, err = s.gcLocked(idx)
+	return err
 }
 
 // GC removes staging leftovers and every blob and layer no image references.
 // Writers already do this for what they touch; GC repairs after a crash.
 func (s *Store) GC() error {
-	unlock, err := s.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	idx, err := s.readIndex()
-	if err != nil {
-		return err
-	}
-	return s.gcLocked(idx)
+	_, err := s.Prune(PruneNone)
+	return err
 }
 
-func (s *Store) gcLocked(idx *index) error {
+// GCStats counts what a GC removed.
+type GCStats struct {
+	Blobs  int
+	Layers int
+	// PullsRunning: a pull was in progress, so unreferenced layers and
+	// pull staging were left alone (the pull may be about to use them).
+	PullsRunning bool
+}
+
+func (s *Store) gcLocked(idx *index) (GCStats, error) {
+	var st GCStats
 	if err := s.cleanTmpLocked(); err != nil {
-		return err
+		return st, err
 	}
+	release, ok, err := s.tryPullsExclusive()
+	if err != nil {
+		return st, err
+	}
+	if ok {
+		defer release()
+		if err := cleanDir(s.incomingDir()); err != nil {
+			return st, err
+		}
+	}
+	st.PullsRunning = !ok
 	blobs := map[string]bool{}
 	layers := map[string]bool{}
 	for _, r := range idx.Images {
@@ -193,27 +210,34 @@ func (s *Store) gcLocked(idx *index) error {
 	var errs []error
 	ents, err := os.ReadDir(s.blobDir())
 	if err != nil {
-		return fmt.Errorf("image gc: %w", err)
+		return st, fmt.Errorf("image gc: %w", err)
 	}
 	for _, e := range ents {
 		if !blobs[e.Name()] {
 			if err := os.Remove(filepath.Join(s.blobDir(), e.Name())); err != nil {
 				errs = append(errs, fmt.Errorf("image gc: remove blob: %w", err))
+			} else {
+				st.Blobs++
 			}
 		}
 	}
+	if st.PullsRunning {
+		return st, errors.Join(errs...)
+	}
 	ents, err = os.ReadDir(s.layersDir())
 	if err != nil {
-		return fmt.Errorf("image gc: %w", err)
+		return st, fmt.Errorf("image gc: %w", err)
 	}
 	for _, e := range ents {
 		if !layers[e.Name()] {
 			if err := s.removeTree(filepath.Join(s.layersDir(), e.Name())); err != nil {
 				errs = append(errs, fmt.Errorf("image gc: remove layer %s: %w", e.Name(), err))
+			} else {
+				st.Layers++
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return st, errors.Join(errs...)
 }
 
 // removeTree first renames dir into tmp/ so that a half-deleted layer is never
@@ -233,13 +257,17 @@ func (s *Store) removeTree(dir string) error {
 // cleanTmpLocked empties tmp/. Only lock holders stage there, so with the
 // lock held everything in it is left over from a killed writer.
 func (s *Store) cleanTmpLocked() error {
-	ents, err := os.ReadDir(s.tmpDir())
+	return cleanDir(s.tmpDir())
+}
+
+func cleanDir(dir string) error {
+	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("image store: clean tmp: %w", err)
+		return fmt.Errorf("image store: clean %s: %w", dir, err)
 	}
 	for _, e := range ents {
-		if err := os.RemoveAll(filepath.Join(s.tmpDir(), e.Name())); err != nil {
-			return fmt.Errorf("image store: clean tmp: %w", err)
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("image store: clean %s: %w", dir, err)
 		}
 	}
 	return nil

@@ -201,7 +201,7 @@ func TestStoreDiscardsHostileLayer(t *testing.T) {
 	_, err = st.ensureLayer(context.Background(), layerSource{
 		diffID: testLayer,
 		open:   func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
-	}, io.Discard)
+	}, st.tmpDir(), io.Discard)
 	if !errors.Is(err, ErrUnsafeLayer) {
 		t.Fatalf("ensureLayer: %v", err)
 	}

@@ -82,6 +82,9 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*podinit.Plan,
 	}
 	for i := range p.Spec.InitContainers {
 		c, err := container(&p.Spec.InitContainers[i], h, images, vols)
+		if err == nil {
+			c.Security, err = security(p, &p.Spec.InitContainers[i], images[p.Spec.InitContainers[i].Image], h)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("spec.initContainers[%d]: %w", i, err)
 		}
@@ -89,6 +92,9 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*podinit.Plan,
 	}
 	for i := range p.Spec.Containers {
 		c, err := container(&p.Spec.Containers[i], h, images, vols)
+		if err == nil {
+			c.Security, err = security(p, &p.Spec.Containers[i], images[p.Spec.Containers[i].Image], h)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("spec.containers[%d]: %w", i, err)
 		}
@@ -154,6 +160,8 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 	if len(out.Args) == 0 {
 		return nil, fmt.Errorf("container %q: no command: the pod sets neither command nor args and image %q has no Entrypoint or Cmd", c.Name, c.Image)
 	}
+	// Before the volumes, so that a volume mounted over /etc wins.
+	out.Mounts = etcMounts()
 	for _, m := range c.VolumeMounts {
 		src, ok := vols[m.Name]
 		if !ok {

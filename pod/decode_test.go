@@ -67,9 +67,9 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{`t.yaml:1:1: foo: unknown field "foo"`}},
 		{"unsupported spec field", head + "  nodeName: n1\n" + one,
 			[]string{`t.yaml:6:3: spec.nodeName: field is not supported by podunit`}},
-		{"unsupported container fields", head + one + "    ports:\n    - containerPort: 80\n    livenessProbe: {}\n",
+		{"unsupported container fields", head + one + "    readinessProbe:\n      exec: {}\n    livenessProbe: {}\n",
 			[]string{
-				`t.yaml:9:5: spec.containers[0].ports: field is not supported by podunit`,
+				`t.yaml:9:5: spec.containers[0].readinessProbe: field is not supported by podunit`,
 				`t.yaml:11:5: spec.containers[0].livenessProbe: field is not supported by podunit`,
 			}},
 		{"unsupported env valueFrom", head + one + "    env:\n    - name: A\n      valueFrom: {}\n",

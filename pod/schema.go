@@ -35,20 +35,19 @@ var schema = map[reflect.Type]rules{
 	reflect.TypeFor[PodSpec](): {
 		notSupported: []string{
 			"activeDeadlineSeconds", "affinity", "automountServiceAccountToken",
-			"dnsConfig", "dnsPolicy", "enableServiceLinks", "ephemeralContainers",
-			"hostAliases", "hostIPC", "hostNetwork", "hostPID", "hostUsers",
+			"enableServiceLinks", "ephemeralContainers", "hostIPC", "hostPID",
 			"imagePullSecrets", "nodeName", "nodeSelector", "os", "overhead",
 			"preemptionPolicy", "priority", "priorityClassName", "readinessGates",
 			"resourceClaims", "resources", "runtimeClassName", "schedulerName",
-			"schedulingGates", "securityContext", "serviceAccount",
+			"schedulingGates", "serviceAccount",
 			"serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace",
 			"subdomain", "tolerations", "topologySpreadConstraints",
 		},
 	},
 	reflect.TypeFor[Container](): {
 		notSupported: []string{
-			"envFrom", "lifecycle", "livenessProbe", "ports", "readinessProbe",
-			"resizePolicy", "restartPolicy", "securityContext", "startupProbe",
+			"envFrom", "lifecycle", "livenessProbe", "readinessProbe",
+			"resizePolicy", "restartPolicy", "startupProbe",
 			"stdin", "stdinOnce", "terminationMessagePath",
 			"terminationMessagePolicy", "tty", "volumeDevices",
 		},
@@ -75,6 +74,15 @@ var schema = map[reflect.Type]rules{
 	},
 	reflect.TypeFor[EmptyDirVolumeSource](): {
 		quantities: []string{"sizeLimit"},
+	},
+	reflect.TypeFor[PodSecurityContext](): {
+		notSupported: []string{
+			"appArmorProfile", "fsGroupChangePolicy", "seLinuxChangePolicy",
+			"supplementalGroupsPolicy", "sysctls", "windowsOptions",
+		},
+	},
+	reflect.TypeFor[SecurityContext](): {
+		notSupported: []string{"appArmorProfile", "procMount", "windowsOptions"},
 	},
 	reflect.TypeFor[VolumeMount](): {
 		notSupported: []string{"mountPropagation", "recursiveReadOnly", "subPathExpr"},

@@ -49,6 +49,14 @@ type PodSpec struct {
 	TerminationGracePeriodSeconds *int64      `json:"terminationGracePeriodSeconds,omitempty" yaml:"terminationGracePeriodSeconds,omitempty"`
 	Hostname                      string      `json:"hostname,omitempty" yaml:"hostname,omitempty"`
 	Volumes                       []Volume    `json:"volumes,omitempty" yaml:"volumes,omitempty"`
+	// SecurityContext and HostUsers: see security.go.
+	SecurityContext *PodSecurityContext `json:"securityContext,omitempty" yaml:"securityContext,omitempty"`
+	HostUsers       *bool               `json:"hostUsers,omitempty" yaml:"hostUsers,omitempty"`
+	// HostNetwork, DNSPolicy, DNSConfig and HostAliases: see network.go.
+	HostNetwork bool          `json:"hostNetwork,omitempty" yaml:"hostNetwork,omitempty"`
+	DNSPolicy   string        `json:"dnsPolicy,omitempty" yaml:"dnsPolicy,omitempty"`
+	DNSConfig   *PodDNSConfig `json:"dnsConfig,omitempty" yaml:"dnsConfig,omitempty"`
+	HostAliases []HostAlias   `json:"hostAliases,omitempty" yaml:"hostAliases,omitempty"`
 }
 
 type Container struct {
@@ -61,6 +69,8 @@ type Container struct {
 	Resources       ResourceRequirements `json:"resources,omitempty" yaml:"resources,omitempty"`
 	ImagePullPolicy string               `json:"imagePullPolicy,omitempty" yaml:"imagePullPolicy,omitempty"`
 	VolumeMounts    []VolumeMount        `json:"volumeMounts,omitempty" yaml:"volumeMounts,omitempty"`
+	SecurityContext *SecurityContext     `json:"securityContext,omitempty" yaml:"securityContext,omitempty"`
+	Ports           []ContainerPort      `json:"ports,omitempty" yaml:"ports,omitempty"`
 }
 
 type EnvVar struct {

@@ -197,6 +197,8 @@ func (s *PodSpec) validate(v *validator) {
 	if s.Hostname != "" {
 		v.label("spec.hostname", s.Hostname)
 	}
+	s.validateNetwork(v)
+	s.SecurityContext.validate(v)
 }
 
 func (c *Container) validate(v *validator, f string, volumes map[string]bool) {
@@ -255,6 +257,7 @@ func (c *Container) validate(v *validator, f string, volumes map[string]bool) {
 			v.errorf(mf+".subPath", `must be a relative path without ".."`)
 		}
 	}
+	c.SecurityContext.validate(v, f)
 }
 
 // validEnvName follows Kubernetes' relaxed rule (1.30+): any printable

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -18,6 +19,9 @@ import (
 // place, so its PID is the container's main PID. Anything that goes wrong
 // is printed to fd 2, i.e. the container's log.
 func helperMain() int {
+	// Capabilities, no_new_privs and seccomp are per thread: everything
+	// from here to execve happens on this one.
+	runtime.LockOSThread()
 	report := os.NewFile(helperReportFD, "report")
 	unix.CloseOnExec(helperReportFD)
 	fail := func(code int, err error) int {
@@ -43,7 +47,10 @@ func helperMain() int {
 	if err := setupFilesystem(c); err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: %w", c.Name, err))
 	}
-	id, err := containerIdentity(c.User)
+	id, err := containerIdentity(c.Security.userSpec(c.User))
+	if err == nil {
+		id, err = c.Security.completeIdentity(id)
+	}
 	if err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: %w", c.Name, err))
 	}
@@ -59,7 +66,14 @@ func helperMain() int {
 	if err := os.Chdir(cwd); err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: working directory: %w", c.Name, err))
 	}
-	if err := switchUser(id); err != nil {
+	// Last of the filesystem work: the working directory may have just
+	// been created in the root.
+	if c.Security != nil && c.Security.ReadOnlyRoot {
+		if err := remountReadOnly("/"); err != nil {
+			return fail(exitStartFailed, fmt.Errorf("container %s: read-only root: %w", c.Name, err))
+		}
+	}
+	if err := Restrict(c.Security, id.UID, id.GID, id.Groups); err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: %w", c.Name, err))
 	}
 

@@ -54,6 +54,11 @@ func setupFilesystem(c *Container) error {
 			return err
 		}
 	}
+	if s := c.Security; s != nil {
+		if err := maskPaths(s.MaskedPaths, s.ReadonlyPaths); err != nil {
+			return err
+		}
+	}
 	if err := unix.Unmount(oldRootName, unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("unmount old root: %w", err)
 	}

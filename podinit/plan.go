@@ -70,6 +70,10 @@ type Container struct {
 	// /etc/group after its rootfs is mounted.
 	User   string  `json:"user,omitempty"`
 	Mounts []Mount `json:"mounts,omitempty"`
+	// Security is enforced on the container and on every exec in it. The
+	// host always sets it; nil (podinit's own tests) restricts nothing
+	// beyond the pod.
+	Security *Security `json:"security,omitempty"`
 }
 
 // Mount is a volume mount: Source is a path inside the pod (an emptyDir or

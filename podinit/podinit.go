@@ -44,7 +44,7 @@ func IsPodinit(args []string) bool {
 		return false
 	}
 	switch filepath.Base(args[0]) {
-	case podinitName, helperName:
+	case podinitName, helperName, ExecHelperName:
 		return true
 	}
 	return false
@@ -54,6 +54,9 @@ func IsPodinit(args []string) bool {
 func Main(args []string) int {
 	if len(args) > 0 && filepath.Base(args[0]) == helperName {
 		return helperMain()
+	}
+	if len(args) > 0 && filepath.Base(args[0]) == ExecHelperName {
+		return execHelperMain()
 	}
 	return podinitMain()
 }

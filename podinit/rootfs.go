@@ -30,7 +30,11 @@ func prepareRootfs(c *Container) error {
 			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
 	}
-	if err := mountOverlay(c.Layers, c.Upper, c.Work, c.Rootfs); err != nil {
+	label := ""
+	if c.Security != nil {
+		label = c.Security.MountLabel
+	}
+	if err := mountOverlay(c.Layers, c.Upper, c.Work, c.Rootfs, label); err != nil {
 		return fmt.Errorf("container %s: %w", c.Name, err)
 	}
 	return nil
@@ -39,10 +43,15 @@ func prepareRootfs(c *Container) error {
 // mountOverlay uses mount(2) when the options fit its one-page limit, and
 // otherwise the new mount API, which takes each lower layer separately
 // ("lowerdir+", Linux 6.8+), so deep images still mount.
-func mountOverlay(layers []string, upper, work, target string) error {
+// A SELinux label becomes the overlay's context=, so the container's
+// files carry the pod's level.
+func mountOverlay(layers []string, upper, work, target, label string) error {
 	opts, err := overlayOptions(layers, upper, work)
 	if err != nil {
 		return err
+	}
+	if label != "" {
+		opts += `,context="` + label + `"`
 	}
 	if len(opts) < os.Getpagesize() {
 		if err := unix.Mount("overlay", target, "overlay", 0, opts); err != nil {
@@ -50,13 +59,13 @@ func mountOverlay(layers []string, upper, work, target string) error {
 		}
 		return nil
 	}
-	if err := mountOverlayFsopen(layers, upper, work, target); err != nil {
+	if err := mountOverlayFsopen(layers, upper, work, target, label); err != nil {
 		return fmt.Errorf("mount overlay at %s (%d layers): %w", target, len(layers), err)
 	}
 	return nil
 }
 
-func mountOverlayFsopen(layers []string, upper, work, target string) error {
+func mountOverlayFsopen(layers []string, upper, work, target, label string) error {
 	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
 	if err != nil {
 		return fmt.Errorf("fsopen: %w", err)
@@ -73,6 +82,11 @@ func mountOverlayFsopen(layers []string, upper, work, target string) error {
 	}
 	if err := unix.FsconfigSetString(fsfd, "workdir", work); err != nil {
 		return fmt.Errorf("workdir: %w", err)
+	}
+	if label != "" {
+		if err := unix.FsconfigSetString(fsfd, "context", label); err != nil {
+			return fmt.Errorf("context %s: %w", label, err)
+		}
 	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
 		return fmt.Errorf("create: %w", err)

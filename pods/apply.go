@@ -8,9 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
+	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
 	"github.com/podunit/podunit/units"
@@ -21,11 +24,14 @@ type Manager struct {
 	Host   units.Host
 	State  *podstate.Store
 	Images ImageResolver
+	Net    network.Config
 }
 
 // New returns a manager for the host layout.
 func New(h units.Host, images ImageResolver) *Manager {
-	return &Manager{Host: h, State: podstate.New(h), Images: images}
+	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h)}
+	m.Host.Isolate = m.isolate
+	return m
 }
 
 // Action is what apply did to one pod, in kubectl's words.
@@ -50,6 +56,11 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 	for _, p := range pods {
 		a, err := m.applyOne(ctx, conn, p)
 		if err != nil {
+			// A pod that does not exist after a failed apply keeps no
+			// user namespace range or SELinux level.
+			if _, lerr := m.State.Load(p.Metadata.Name); errors.Is(lerr, podstate.ErrNotFound) {
+				err = errors.Join(err, m.releaseIsolation(p.Metadata.Name))
+			}
 			errs = append(errs, fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err))
 			continue
 		}
@@ -69,7 +80,10 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 	name := p.Metadata.Name
 	// Everything that can be checked without touching the host is checked
 	// first, so bad input changes nothing.
-	if _, err := m.compile(p); err != nil {
+	if _, err := m.compile(ctx, p, pullByPolicy); err != nil {
+		return "", err
+	}
+	if _, err := m.checkNetwork(ctx, p); err != nil {
 		return "", err
 	}
 	u, err := units.Compile(p, m.Host)
@@ -86,6 +100,13 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		return "", err
 	}
 	defer lock.Unlock()
+	// From the check until the state is saved, no other apply may claim
+	// the same host ports.
+	ports, err := m.claimPorts(p)
+	if err != nil {
+		return "", err
+	}
+	defer ports.Unlock()
 
 	old, err := m.State.Load(name)
 	if err != nil && !errors.Is(err, podstate.ErrNotFound) {
@@ -93,6 +114,9 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 	}
 	action := Created
 	if old != nil {
+		if old.Origin == units.OriginGenerator {
+			return "", fmt.Errorf("pod %q comes from a manifest in %s; change it there", name, strings.Join(generator.Dirs, " or "))
+		}
 		if old.Pod.Metadata.Namespace != p.Metadata.Namespace {
 			return "", fmt.Errorf("a pod named %q already runs in namespace %q; pod names are unique per host", name, old.Pod.Metadata.Namespace)
 		}
@@ -119,9 +143,10 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		return "", err
 	}
 
-	if _, err := m.State.Save(p); err != nil {
+	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name}); err != nil {
 		return "", err
 	}
+	ports.Unlock()
 	if err := startUnit(ctx, conn, u); err != nil {
 		// Leave nothing behind: stop whatever started, forget the unit,
 		// drop the state.
@@ -143,15 +168,24 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := m.State.Load(name); err != nil {
+	applied, err := m.State.Load(name)
+	if err != nil {
 		lock.Release()
 		return err
 	}
-	if err := stopUnit(ctx, conn, units.Name(name)); err != nil {
+	if applied.Origin == units.OriginGenerator {
+		lock.Unlock()
+		return fmt.Errorf("pod %q comes from a manifest in %s: remove the file there and run `systemctl daemon-reload && podunit sync`", name, strings.Join(generator.Dirs, " or "))
+	}
+	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
 		lock.Unlock()
 		return err
 	}
 	if err := m.State.Remove(name); err != nil {
+		lock.Unlock()
+		return err
+	}
+	if err := m.releaseIsolation(name); err != nil {
 		lock.Unlock()
 		return err
 	}

@@ -9,8 +9,6 @@ import (
 	"os/exec"
 	"strconv"
 	"time"
-
-	"github.com/podunit/podunit/units"
 )
 
 // LogOptions selects a pod's log lines, as kubectl logs does.
@@ -27,9 +25,9 @@ type LogOptions struct {
 // on different fields are ANDed by journalctl and repeated CONTAINER_NAME
 // matches are ORed, which is exactly "this unit's lines from these
 // containers".
-func JournalArgs(pod string, o LogOptions) []string {
+func JournalArgs(pod, unit string, o LogOptions) []string {
 	args := []string{"--no-pager", "-q", "-o", "json", "--output-fields=MESSAGE,CONTAINER_NAME,__REALTIME_TIMESTAMP",
-		"_SYSTEMD_UNIT=" + units.Name(pod), "POD_NAME=" + pod}
+		"_SYSTEMD_UNIT=" + unit, "POD_NAME=" + pod}
 	for _, c := range o.Containers {
 		args = append(args, "CONTAINER_NAME="+c)
 	}
@@ -48,10 +46,11 @@ func JournalArgs(pod string, o LogOptions) []string {
 // Logs writes a pod's container output to w until the journal is read (or,
 // with Follow, until ctx ends).
 func (m *Manager) Logs(ctx context.Context, name string, o LogOptions, w io.Writer) error {
-	if _, err := m.State.Load(name); err != nil {
+	applied, err := m.State.Load(name)
+	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "journalctl", JournalArgs(name, o)...)
+	cmd := exec.CommandContext(ctx, "journalctl", JournalArgs(name, applied.Unit, o)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err

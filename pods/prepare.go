@@ -1,6 +1,7 @@
 package pods
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,22 +13,28 @@ import (
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podinit"
+	"github.com/podunit/podunit/podstate"
+	"github.com/podunit/podunit/units"
 )
 
 // ImageResolver finds a pod's images; the image store implements it.
 type ImageResolver interface {
 	Resolve(ref string) (*plan.Image, error)
+	// Pull fetches ref from its registry (under the signature policy) and
+	// returns the stored image.
+	Pull(ctx context.Context, ref string) (*plan.Image, error)
 }
 
-// compile resolves every image of the pod and builds its plan.
-func (m *Manager) compile(p *pod.Pod) (*podinit.Plan, error) {
+// compile resolves (pulling as the pull mode says) every image of the pod
+// and builds its plan.
+func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*podinit.Plan, error) {
 	imgs := map[string]*plan.Image{}
 	all := append(append([]pod.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 	for _, c := range all {
 		if _, ok := imgs[c.Image]; ok {
 			continue
 		}
-		img, err := m.Images.Resolve(c.Image)
+		img, err := m.image(ctx, c, pull)
 		if err != nil {
 			return nil, fmt.Errorf("container %q: %w", c.Name, err)
 		}
@@ -45,15 +52,28 @@ func (m *Manager) compile(p *pod.Pod) (*podinit.Plan, error) {
 	return pl, nil
 }
 
+// PrepareOptions come from the unit's prepare command line.
+type PrepareOptions struct {
+	// Spec is the pod the unit carries (units.EncodeSpec); its name is
+	// replaced by the name prepare is given, which differs for instances
+	// of a template.
+	Spec   string
+	Origin string
+	// Unit finds the unit being started, to record it with new state.
+	Unit func() (string, error)
+}
+
 // Prepare readies the pod's directories and plan just before nspawn
 // starts (the unit's ExecStartPre). It runs on every start, so a restarted
-// pod always gets fresh container layers.
-func (m *Manager) Prepare(name string) error {
-	applied, err := m.State.Load(name)
+// pod always gets fresh container layers. When the unit's spec differs from
+// the state on disk (a unit from the generator or an exported file, or a
+// state dir lost), the state is written anew from the unit's spec.
+func (m *Manager) Prepare(name string, o PrepareOptions) error {
+	applied, err := m.adopt(name, o)
 	if err != nil {
 		return err
 	}
-	pl, err := m.compile(applied.Pod)
+	pl, err := m.compile(context.Background(), applied.Pod, pullMissing)
 	if err != nil {
 		return err
 	}
@@ -79,6 +99,16 @@ func (m *Manager) Prepare(name string) error {
 			return fmt.Errorf("prepare pod %q: volume %q: %w", name, v.Name, err)
 		}
 	}
+	addrs, err := m.setupNetwork(context.Background(), applied.Pod)
+	if err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
+	}
+	if err := m.writeEtcFiles(applied.Pod, pl.Hostname, addrs); err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
+	}
+	if err := m.prepareOwnership(applied.Pod); err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
+	}
 	b, err := json.MarshalIndent(pl, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode plan of pod %q: %w", name, err)
@@ -87,6 +117,41 @@ func (m *Manager) Prepare(name string) error {
 		return fmt.Errorf("write plan of pod %q: %w", name, err)
 	}
 	return nil
+}
+
+func (m *Manager) adopt(name string, o PrepareOptions) (*podstate.Applied, error) {
+	applied, err := m.State.Load(name)
+	if o.Spec == "" || (err != nil && !errors.Is(err, podstate.ErrNotFound)) {
+		return applied, err
+	}
+	p, err := units.DecodeSpec(o.Spec)
+	if err != nil {
+		return nil, err
+	}
+	p.Metadata.Name = name
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("pod %q: %w", name, err)
+	}
+	hash, err := p.Hash()
+	if err != nil {
+		return nil, err
+	}
+	if applied != nil && applied.Hash == hash && applied.Origin == o.Origin {
+		return applied, nil
+	}
+	meta := podstate.Meta{Origin: o.Origin}
+	if o.Unit != nil {
+		if meta.Unit, err = o.Unit(); err != nil {
+			return nil, fmt.Errorf("find the unit of pod %q: %w", name, err)
+		}
+	}
+	if applied != nil {
+		// A changed manifest is a new pod, as with apply.
+		if err := m.State.Remove(name); err != nil {
+			return nil, err
+		}
+	}
+	return m.State.Save(p, meta)
 }
 
 func (m *Manager) prepareVolume(name string, v pod.Volume) error {
@@ -148,10 +213,14 @@ func checkHostPath(h *pod.HostPathVolumeSource) error {
 }
 
 // Cleanup removes what only a running pod needs (the unit's ExecStopPost,
-// also after a crash): nspawn's directory and the containers' writable
-// layers. Status records and emptyDir volumes stay until the pod is deleted,
+// also after a crash): the pod's network (CNI DEL, namespace), nspawn's
+// directory and the containers' writable layers. Status records and emptyDir volumes stay until the pod is deleted,
 // so `podunit status` and `logs` work on a stopped pod.
 func (m *Manager) Cleanup(name string) error {
+	// The network first: CNI DEL needs the namespace to find what to free.
+	if err := m.releaseNetwork(context.Background(), name); err != nil {
+		return err
+	}
 	run := m.Host.RunDir(name)
 	for _, d := range []string{m.Host.RootDir(name), filepath.Join(run, "containers"), filepath.Join(run, "plan.json")} {
 		if err := os.RemoveAll(d); err != nil {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/podunit/podunit/machined"
 	"github.com/podunit/podunit/podinit"
-	"github.com/podunit/podunit/units"
 )
 
 // PodStatus is everything podunit knows of one pod: the applied spec's
@@ -32,8 +31,13 @@ type PodStatus struct {
 	PodRestart uint32             `json:"podRestarts"` // podinit restarts by systemd
 	Containers []ContainerStatus  `json:"containers"`
 	Hash       string             `json:"specHash"`
+	Origin     string             `json:"origin,omitempty"` // "generator" for pods from /etc/podunit/pods
 	Phase      *podinit.PodStatus `json:"phase,omitempty"`
 	Init       []ContainerStatus  `json:"initContainers,omitempty"`
+	// Network is the CNI network the pod joins, or "host"; PodIPs are
+	// its addresses while it is attached (from the CNI result).
+	Network string   `json:"network"`
+	PodIPs  []string `json:"podIPs,omitempty"`
 }
 
 // MachineStatus is machined's record of the running pod.
@@ -126,7 +130,7 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 		return nil, err
 	}
 	p := applied.Pod
-	s := &PodStatus{Name: name, Namespace: p.Metadata.Namespace, Unit: units.Name(name), Hash: applied.Hash}
+	s := &PodStatus{Name: name, Namespace: p.Metadata.Namespace, Unit: applied.Unit, Hash: applied.Hash, Origin: applied.Origin}
 	st, err := unitStateOf(ctx, v.conn, s.Unit)
 	if err != nil {
 		return nil, err
@@ -154,6 +158,7 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 		s.Containers = append(s.Containers, cs)
 	}
 	s.Status = summarize(st, s.Phase)
+	s.Network, s.PodIPs = networkOf(p), m.podAddresses(name)
 	return s, nil
 }
 

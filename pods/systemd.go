@@ -112,7 +112,8 @@ func stopUnit(ctx context.Context, conn *sd.Conn, name string) error {
 	if err != nil {
 		return err
 	}
-	if st.Load != "not-found" && st.Active != "inactive" && st.Active != "failed" {
+	// A unit whose file is gone ("not-found") can still be running.
+	if st.Active != "inactive" && st.Active != "failed" {
 		ch := make(chan string, 1)
 		if _, err := conn.StopUnitContext(ctx, name, "replace", ch); err != nil {
 			return fmt.Errorf("stop %s: %w", name, err)

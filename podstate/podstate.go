@@ -11,6 +11,7 @@ package podstate
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -41,6 +42,17 @@ func New(h units.Host) *Store {
 type Applied struct {
 	Pod  *pod.Pod
 	Hash string
+	Meta
+}
+
+// Meta is what podunit records beside the spec.
+type Meta struct {
+	// Unit runs the pod: podunit-<pod>.service, or an instance of an
+	// exported template (podunit-<base>@<instance>.service).
+	Unit string `json:"unit"`
+	// Origin is empty for pods from apply, "generator" for pods from
+	// manifests in /etc/podunit/pods.
+	Origin string `json:"origin,omitempty"`
 }
 
 func (s *Store) podsDir() string { return filepath.Join(s.Host.StateDir, "pods") }
@@ -87,13 +99,19 @@ func (s *Store) Load(name string) (*Applied, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read pod %q hash: %w", name, err)
 	}
-	return &Applied{Pod: pods[0], Hash: strings.TrimSpace(string(h))}, nil
+	a := &Applied{Pod: pods[0], Hash: strings.TrimSpace(string(h)), Meta: Meta{Unit: units.Name(name)}}
+	if b, err := os.ReadFile(filepath.Join(dir, "meta.json")); err == nil {
+		if err := json.Unmarshal(b, &a.Meta); err != nil {
+			return nil, fmt.Errorf("read pod %q meta: %w", name, err)
+		}
+	}
+	return a, nil
 }
 
 // Save writes a pod's state directory from nothing: the canonical spec and
 // its hash. It is built under a temporary name and renamed into place, so a
 // reader never sees a pod without its spec.
-func (s *Store) Save(p *pod.Pod) (*Applied, error) {
+func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 	canon, err := p.Canonical()
 	if err != nil {
 		return nil, fmt.Errorf("canonical form of pod %q: %w", p.Metadata.Name, err)
@@ -109,7 +127,10 @@ func (s *Store) Save(p *pod.Pod) (*Applied, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create pod directory: %w", err)
 	}
-	if err := writeState(tmp, canon, hash); err != nil {
+	if meta.Unit == "" {
+		meta.Unit = units.Name(p.Metadata.Name)
+	}
+	if err := writeState(tmp, canon, hash, meta); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
@@ -117,10 +138,17 @@ func (s *Store) Save(p *pod.Pod) (*Applied, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("install pod %q state: %w", p.Metadata.Name, err)
 	}
-	return &Applied{Pod: p, Hash: hash}, nil
+	return &Applied{Pod: p, Hash: hash, Meta: meta}, nil
 }
 
-func writeState(dir string, canon []byte, hash string) error {
+func writeState(dir string, canon []byte, hash string, meta Meta) error {
+	m, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "meta.json"), m, 0o600); err != nil {
+		return fmt.Errorf("write meta: %w", err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "spec.json"), append(canon, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write spec: %w", err)
 	}

@@ -1,10 +1,13 @@
 package units
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"path/filepath"
 	"strconv"
 
+	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podinit"
 )
@@ -15,6 +18,9 @@ type Host struct {
 	Binary   string // the podunit binary, also bound into the pod as podinit
 	Nspawn   string // systemd-nspawn
 	StateDir string // /var/lib/podunit
+	// Isolate allocates the pod's user namespace range and SELinux
+	// labels (see Isolation); nil allocates nothing.
+	Isolate func(*pod.Pod) (Isolation, error)
 }
 
 // DefaultHost is the layout of an installed podunit.
@@ -61,6 +67,10 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 	if err != nil {
 		return nil, err
 	}
+	iso, err := h.Isolation(p)
+	if err != nil {
+		return nil, err
+	}
 	tasks := uint64(defaultTasksMax)
 	if v, ok := p.Metadata.Annotations[AnnotationTasksMax]; ok {
 		tasks, err = strconv.ParseUint(v, 10, 64)
@@ -71,6 +81,10 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 	grace := uint64(30)
 	if g := p.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = uint64(*g)
+	}
+	spec, err := EncodeSpec(p)
+	if err != nil {
+		return nil, err
 	}
 	u := &Unit{
 		Name:          Name(name),
@@ -84,10 +98,13 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		// only if that fails.
 		KillMode:    "mixed",
 		Environment: []string{"SYSTEMD_NSPAWN_CONTAINER_SERVICE=podunit"},
+		// The unit carries its pod: prepare (re)creates the pod's state from
+		// this spec whenever it differs, so a unit file copied to another
+		// host, generated at boot or started transiently runs the same pod.
 		ExecStartPre: []Command{
-			{Argv: []string{h.Binary, "internal", "prepare", name}},
+			{Argv: []string{h.Binary, "internal", "prepare", "--spec=" + spec, name}},
 		},
-		ExecStart: Command{Argv: nspawnArgs(p, h)},
+		ExecStart: Command{Argv: nspawnArgs(p, h, iso)},
 		ExecStopPost: []Command{
 			{Argv: []string{h.Binary, "internal", "cleanup", name}},
 		},
@@ -103,7 +120,33 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 	return u, nil
 }
 
-func nspawnArgs(p *pod.Pod, h Host) []string {
+// EncodeSpec is the pod's canonical JSON in URL-safe base64: one word on
+// an Exec line, with nothing systemd would expand (%, $) or split.
+func EncodeSpec(p *pod.Pod) (string, error) {
+	b, err := p.Canonical()
+	if err != nil {
+		return "", fmt.Errorf("canonical form of pod %q: %w", p.Metadata.Name, err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// DecodeSpec reverses EncodeSpec.
+func DecodeSpec(s string) (*pod.Pod, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("pod spec in the unit: %w", err)
+	}
+	pods, err := pod.Decode("<unit spec>", bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if len(pods) != 1 {
+		return nil, fmt.Errorf("pod spec in the unit holds %d pods", len(pods))
+	}
+	return pods[0], nil
+}
+
+func nspawnArgs(p *pod.Pod, h Host, iso Isolation) []string {
 	name := p.Metadata.Name
 	hostname := p.Spec.Hostname
 	if hostname == "" {
@@ -123,17 +166,23 @@ func nspawnArgs(p *pod.Pod, h Host) []string {
 		"--kill-signal=SIGTERM",
 		"--link-journal=no",
 		"--bind=" + h.RunDir(name) + ":" + podinit.RunDir,
-		"--bind-ro=" + h.ImagesDir() + ":" + podinit.ImagesDir,
+		"--bind-ro=" + h.ImagesDir() + ":" + podinit.ImagesDir + imagesBindOptions(iso),
 		// Container output is written to the host journal natively, so
 		// journald attributes it to this unit through podinit's cgroup.
 		"--bind-ro=/run/systemd/journal/socket",
 		"--bind-ro=" + h.Binary + ":/podinit",
+	}
+	if !p.Spec.HostNetwork {
+		// prepare creates the namespace and attaches it with CNI; the
+		// path is fixed, so the unit stays a function of the pod.
+		args = append(args, "--network-namespace-path="+network.Default.NetnsPath(name))
 	}
 	for _, v := range p.Spec.Volumes {
 		if v.HostPath != nil {
 			args = append(args, "--bind="+v.HostPath.Path+":"+HostPathDir(v.Name))
 		}
 	}
+	args = append(args, securityArgs(p, iso)...)
 	return append(args, "/podinit")
 }
 

@@ -40,6 +40,17 @@ func TestGolden(t *testing.T) {
 				}
 				golden(t, filepath.Join("testdata", p.Metadata.Name+".service"), text)
 				golden(t, filepath.Join("testdata", p.Metadata.Name+".properties"), dumpProperties(u))
+				for _, o := range []units.FileOptions{{}, {Template: true}} {
+					f, err := units.CompileFile(p, units.DefaultHost, o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					text, err := f.File()
+					if err != nil {
+						t.Fatal(err)
+					}
+					golden(t, filepath.Join("testdata/export", f.Name), text)
+				}
 			})
 		}
 	}

@@ -11,6 +11,8 @@ type Unit struct {
 	Name          string // podunit-<pod>.service
 	Description   string
 	Documentation []string
+	After         []string
+	Wants         []string
 
 	Type     string // notify: active only once podinit says READY=1
 	Slice    string
@@ -37,6 +39,15 @@ type Unit struct {
 	// CPUQuotaPercent is CPUQuota= in percent of one CPU (150 = 1.5 CPUs).
 	CPUQuotaPercent uint64
 	TasksMax        uint64
+
+	// Only unit files carry these: systemd has no [Install] or fleet
+	// placement for transient units.
+	WantedBy []string
+	Fleet    []FleetOption
+
+	// instance marks a template: the instance token becomes %i when the
+	// file is written.
+	instance bool
 }
 
 // Command is one Exec*= line.

@@ -1,7 +1,13 @@
 package main
 
 import (
+	"context"
+	"os"
+
+	sd "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/spf13/cobra"
+
+	"github.com/podunit/podunit/pods"
 )
 
 // newInternalCmd holds the steps systemd runs inside a pod's unit. They
@@ -12,7 +18,8 @@ func newInternalCmd(g *globals) *cobra.Command {
 		Short:  "Steps run by a pod's unit",
 		Hidden: true,
 	}
-	cmd.AddCommand(&cobra.Command{
+	var o pods.PrepareOptions
+	prepare := &cobra.Command{
 		Use:   "prepare POD",
 		Short: "Ready the pod's directories and plan (ExecStartPre)",
 		Args:  cobra.ExactArgs(1),
@@ -21,9 +28,13 @@ func newInternalCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return m.Prepare(args[0])
+			o.Unit = ownUnit
+			return m.Prepare(args[0], o)
 		},
-	}, &cobra.Command{
+	}
+	prepare.Flags().StringVar(&o.Spec, "spec", "", "the pod, as units.EncodeSpec writes it")
+	prepare.Flags().StringVar(&o.Origin, "origin", "", "who made the unit (generator)")
+	cmd.AddCommand(prepare, &cobra.Command{
 		Use:   "cleanup POD",
 		Short: "Remove what only a running pod needs (ExecStopPost)",
 		Args:  cobra.ExactArgs(1),
@@ -36,4 +47,16 @@ func newInternalCmd(g *globals) *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// ownUnit asks systemd which unit this process runs in: for an instance of
+// a template that is the only way to learn the instance's unit name.
+func ownUnit() (string, error) {
+	ctx := context.Background()
+	conn, err := sd.NewSystemConnectionContext(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	return conn.GetUnitNameByPID(ctx, uint32(os.Getpid()))
 }

@@ -49,7 +49,7 @@ func printPodTable(w io.Writer, list []*pods.PodStatus, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 	head := "NAME\tSTATUS\tCONTAINERS\tRESTARTS\tAGE"
 	if wide {
-		head += "\tNAMESPACE\tUNIT\tMACHINE\tIMAGES"
+		head += "\tIP\tNAMESPACE\tUNIT\tMACHINE\tIMAGES"
 	}
 	fmt.Fprintln(tw, head)
 	for _, s := range list {
@@ -67,7 +67,7 @@ func printPodTable(w io.Writer, list []*pods.PodStatus, wide bool) error {
 			for _, c := range s.Containers {
 				imgs = append(imgs, c.Image)
 			}
-			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s", s.Namespace, s.Unit, machine, strings.Join(imgs, ","))
+			fmt.Fprintf(tw, "\t%s\t%s\t%s\t%s\t%s", podIP(s), s.Namespace, s.Unit, machine, strings.Join(imgs, ","))
 		}
 		fmt.Fprintln(tw)
 	}
@@ -111,4 +111,16 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// podIP is kubectl's IP column: the pod's addresses, "host" for a
+// hostNetwork pod, "-" for a pod not attached.
+func podIP(s *pods.PodStatus) string {
+	switch {
+	case len(s.PodIPs) > 0:
+		return strings.Join(s.PodIPs, ",")
+	case s.Network == "host":
+		return "host"
+	}
+	return "-"
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/podunit/podunit/podinit"
 )
@@ -13,6 +14,9 @@ import (
 func main() {
 	if podinit.IsPodinit(os.Args) {
 		os.Exit(podinit.Main(os.Args))
+	}
+	if filepath.Base(os.Args[0]) == generatorName {
+		os.Exit(runGenerator(os.Args[1:]))
 	}
 	if err := newRootCmd().Execute(); err != nil {
 		var ee exitError

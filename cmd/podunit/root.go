@@ -37,7 +37,8 @@ There is no daemon: systemd supervises the pods.`,
 	root.AddCommand(
 		newApplyCmd(g), newDeleteCmd(g), newListCmd(g), newStatusCmd(g), newLogsCmd(g),
 		newExecCmd(g), newUnitCmd(g), newImageCmd(g), newInfoCmd(g), newVersionCmd(),
-		newInternalCmd(g),
+		newGenerateCmd(g), newSyncCmd(g), newInternalCmd(g),
+		newNetworkCmd(g), newGCCmd(g),
 	)
 	return root
 }
@@ -70,7 +71,7 @@ func (g *globals) manager() (*pods.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pods.New(h, imageResolver{st}), nil
+	return pods.New(h, imageResolver{s: st, progress: os.Stderr}), nil
 }
 
 func newVersionCmd() *cobra.Command {

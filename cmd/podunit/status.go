@@ -54,6 +54,8 @@ func printStatus(w io.Writer, s *pods.PodStatus) {
 	if s.StartedAt != nil {
 		fmt.Fprintf(w, "Started:      %s\n", s.StartedAt.Format(time.RFC3339))
 	}
+	fmt.Fprintf(w, "Network:      %s\n", s.Network)
+	fmt.Fprintf(w, "IP:           %s\n", podIP(s))
 	fmt.Fprintf(w, "Pod restarts: %d\n", s.PodRestart)
 	section := func(title string, cs []pods.ContainerStatus) {
 		if len(cs) == 0 {

@@ -10,13 +10,20 @@ import (
 )
 
 func newUnitCmd(g *globals) *cobra.Command {
-	var files []string
+	var (
+		files    []string
+		template bool
+	)
 	cmd := &cobra.Command{
 		Use:   "unit -f FILE",
 		Short: "Print the systemd unit file that runs each pod",
-		Long: `Unit prints, for each pod in the manifests, the unit file podunit would run
-it with: the same settings as the transient unit apply starts, compiled from
-the same model. It needs no root and changes nothing.`,
+		Long: `Unit prints, for each pod in the manifests, a unit file that runs it on any
+host with podunit installed: the transient unit apply starts, compiled from
+the same model, plus [Install] (annotation podunit.io/wanted-by, default
+multi-user.target), ordering after network-online.target when an image may
+be pulled, and fleet placement in [X-Fleet] from podunit.io/fleet-*
+annotations. The unit carries the pod's spec, so the file alone is enough.
+It needs no root and changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 {
@@ -31,7 +38,7 @@ the same model. It needs no root and changes nothing.`,
 				return err
 			}
 			for i, p := range list {
-				u, err := units.Compile(p, h)
+				u, err := units.CompileFile(p, h, units.FileOptions{Template: template})
 				if err != nil {
 					return fmt.Errorf("pod/%s: %w", p.Metadata.Name, err)
 				}
@@ -48,5 +55,6 @@ the same model. It needs no root and changes nothing.`,
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory of manifests, or - for standard input")
+	cmd.Flags().BoolVar(&template, "template", false, "write podunit-<pod>@.service: instance NAME runs the pod <pod>-NAME")
 	return cmd
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/coreos/go-systemd/v22/journal"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/units"
+)
+
+// generatorName is the name systemd runs the generator under (a link to
+// the podunit binary in a system-generators directory).
+const generatorName = "podunit-generator"
+
+// runGenerator is the systemd generator entry point: argv is the three
+// output directories. It always exits 0, so a bad manifest never fails
+// the boot; problems go to the kernel log, where the journal picks them up.
+func runGenerator(args []string) int {
+	g := &globals{stateDir: units.DefaultHost.StateDir}
+	h, err := g.host()
+	if err != nil {
+		report(fmt.Sprintf("podunit-generator: %v", err))
+		return 0
+	}
+	if len(args) < 1 {
+		report("podunit-generator: want the generator output directories as arguments")
+		return 0
+	}
+	res := generator.Generate(generator.Dirs, h)
+	for _, e := range res.Errors {
+		report("podunit-generator: " + e.Error())
+	}
+	if err := generator.Write(res, args[0]); err != nil {
+		report("podunit-generator: " + err.Error())
+	}
+	return 0
+}
+
+func newGenerateCmd(g *globals) *cobra.Command {
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "generate --dry-run [DIR...]",
+		Short: "Show the units the systemd generator would write",
+		Long: `Generate shows what podunit's systemd generator writes at boot and on
+daemon-reload: a podunit-<pod>.service for every pod manifest in
+/etc/podunit/pods and /run/podunit/pods (a pod in a later directory
+replaces one of the same name), and every manifest it would skip, with
+the reason. With DIR arguments it reads those directories instead. It needs
+no root and changes nothing.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !dryRun {
+				return fmt.Errorf("generate only has --dry-run; systemd runs the generator itself (installed as %s)", generatorName)
+			}
+			dirs := generator.Dirs
+			if len(args) > 0 {
+				dirs = args
+			}
+			h, err := g.host()
+			if err != nil {
+				return err
+			}
+			res := generator.Generate(dirs, h)
+			for i, u := range res.Units {
+				if i > 0 {
+					fmt.Fprintln(cmd.OutOrStdout())
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "# %s\n%s", u.Unit.Name, u.Text)
+			}
+			for _, e := range res.Errors {
+				fmt.Fprintln(cmd.ErrOrStderr(), "error:", e)
+			}
+			if len(res.Errors) > 0 {
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the units and errors instead of writing them")
+	return cmd
+}
+
+// report logs a generator message where systemd keeps it: the journal
+// when journald is up (daemon-reload), else the kernel log, which journald
+// reads once it starts (boot); and stderr, which systemd shows on the
+// console.
+func report(msg string) {
+	fmt.Fprintln(os.Stderr, msg)
+	if journal.Enabled() {
+		if journal.Send(msg, journal.PriErr, map[string]string{"SYSLOG_IDENTIFIER": generatorName}) == nil {
+			return
+		}
+	}
+	f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	for _, line := range strings.Split(msg, "\n") {
+		// <3> is the error level; one write is one kernel log record.
+		fmt.Fprintf(f, "<3>%s: %s\n", generatorName, line)
+	}
+}

@@ -1,0 +1,198 @@
+package network
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/types"
+	types100 "github.com/containernetworking/cni/pkg/types/100"
+)
+
+// IfName is the pod's interface on its network.
+const IfName = "eth0"
+
+// PortMapping is one hostPort, in the portmap plugin's runtimeConfig form.
+type PortMapping struct {
+	HostPort      int64  `json:"hostPort"`
+	ContainerPort int64  `json:"containerPort"`
+	Protocol      string `json:"protocol"` // tcp or udp
+	HostIP        string `json:"hostIP,omitempty"`
+}
+
+// Attachment records a pod's attachment to its network. It is written
+// before CNI ADD runs, so whatever a crash interrupts can still be DELeted
+// with the exact configuration ADD used, even if the conflist changed.
+type Attachment struct {
+	Pod          string          `json:"pod"`
+	Namespace    string          `json:"namespace"`
+	ContainerID  string          `json:"containerID"`
+	Network      string          `json:"network"`
+	NetNS        string          `json:"netns"`
+	Conflist     json.RawMessage `json:"conflist"`
+	PortMappings []PortMapping   `json:"portMappings,omitempty"`
+	// IPs (CIDR notation) and Result are filled in when ADD succeeded.
+	IPs    []string        `json:"ips,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// Addresses are the pod's IP addresses without prefix length.
+func (a *Attachment) Addresses() []string {
+	out := make([]string, 0, len(a.IPs))
+	for _, ip := range a.IPs {
+		addr, _, _ := strings.Cut(ip, "/")
+		out = append(out, addr)
+	}
+	return out
+}
+
+func (c Config) cni() *libcni.CNIConfig {
+	return libcni.NewCNIConfigWithCacheDir(c.PluginDirs, c.CacheDir, nil)
+}
+
+func (a *Attachment) runtimeConf(ifName string) *libcni.RuntimeConf {
+	rt := &libcni.RuntimeConf{
+		ContainerID: a.ContainerID,
+		NetNS:       a.NetNS,
+		IfName:      ifName,
+		Args: [][2]string{
+			{"IgnoreUnknown", "1"},
+			{"K8S_POD_NAMESPACE", a.Namespace},
+			{"K8S_POD_NAME", a.Pod},
+		},
+	}
+	if len(a.PortMappings) > 0 {
+		rt.CapabilityArgs = map[string]any{"portMappings": a.PortMappings}
+	}
+	return rt
+}
+
+// Setup creates the pod's network namespace and attaches it to the
+// network: loopback up, then the network's plugins. The record is saved
+// at recordPath before anything is created. On failure everything made so
+// far is torn down again.
+func (c Config) Setup(ctx context.Context, pod, namespace string, n *Network, ports []PortMapping, recordPath string) (*Attachment, error) {
+	a := &Attachment{
+		Pod: pod, Namespace: namespace, ContainerID: ContainerID(pod), Network: n.Name,
+		NetNS: c.NetnsPath(pod), Conflist: n.Bytes, PortMappings: ports,
+	}
+	if err := saveRecord(recordPath, a); err != nil {
+		return nil, err
+	}
+	res, err := c.add(ctx, a)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("attach pod %q to CNI network %q: %w", pod, n.Name, err), c.Teardown(ctx, a, recordPath))
+	}
+	r, err := types100.NewResultFromResult(res)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("CNI network %q: result: %w", n.Name, err), c.Teardown(ctx, a, recordPath))
+	}
+	for _, ip := range r.IPs {
+		a.IPs = append(a.IPs, ip.Address.String())
+	}
+	if a.Result, err = json.Marshal(r); err == nil {
+		err = saveRecord(recordPath, a)
+	}
+	if err != nil {
+		return nil, errors.Join(err, c.Teardown(ctx, a, recordPath))
+	}
+	return a, nil
+}
+
+func (c Config) add(ctx context.Context, a *Attachment) (types.Result, error) {
+	list, err := libcni.NetworkConfFromBytes(a.Conflist)
+	if err != nil {
+		return nil, err
+	}
+	lo, err := libcni.NetworkPluginConfFromBytes([]byte(loopbackConf))
+	if err != nil {
+		return nil, err
+	}
+	if err := createNetns(a.NetNS); err != nil {
+		return nil, err
+	}
+	cni := c.cni()
+	if _, err := cni.AddNetwork(ctx, lo, a.runtimeConf("lo")); err != nil {
+		return nil, fmt.Errorf("loopback: %w", err)
+	}
+	return cni.AddNetworkList(ctx, list, a.runtimeConf(IfName))
+}
+
+// Teardown runs CNI DEL (which frees the address, the host's veth end,
+// masquerade and port rules) and removes the namespace and the record.
+// DEL is idempotent, so Teardown is safe on a partial or absent setup.
+func (c Config) Teardown(ctx context.Context, a *Attachment, recordPath string) error {
+	var errs []error
+	list, err := libcni.NetworkConfFromBytes(a.Conflist)
+	if err == nil {
+		if derr := c.cni().DelNetworkList(ctx, list, a.runtimeConf(IfName)); derr != nil {
+			errs = append(errs, fmt.Errorf("CNI DEL of pod %q from network %q: %w", a.Pod, a.Network, derr))
+		}
+	} else {
+		errs = append(errs, fmt.Errorf("recorded configuration of network %q: %w", a.Network, err))
+	}
+	// loopback keeps nothing on the host; DEL only drops libcni's cache.
+	if lo, err := libcni.NetworkPluginConfFromBytes([]byte(loopbackConf)); err == nil {
+		if derr := c.cni().DelNetwork(ctx, lo, a.runtimeConf("lo")); derr != nil {
+			errs = append(errs, fmt.Errorf("CNI DEL of pod %q loopback: %w", a.Pod, derr))
+		}
+	}
+	if err := removeNetns(a.NetNS); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 && recordPath != "" {
+		if err := os.Remove(recordPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove network record: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Release tears down whatever a pod's record says it has, and a namespace
+// left at the pod's path without a record. Nothing there is not an error.
+func (c Config) Release(ctx context.Context, pod, recordPath string) error {
+	a, err := LoadRecord(recordPath)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		return removeNetns(c.NetnsPath(pod))
+	}
+	return c.Teardown(ctx, a, recordPath)
+}
+
+// LoadRecord reads an attachment record; nil, nil if there is none.
+func LoadRecord(path string) (*Attachment, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read network record: %w", err)
+	}
+	a := &Attachment{}
+	if err := json.Unmarshal(b, a); err != nil {
+		return nil, fmt.Errorf("network record %s: %w", path, err)
+	}
+	return a, nil
+}
+
+func saveRecord(path string, a *Attachment) error {
+	b, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode network record: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write network record: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write network record: %w", err)
+	}
+	return nil
+}

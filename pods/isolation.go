@@ -1,0 +1,64 @@
+package pods
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/selinux"
+	"github.com/podunit/podunit/units"
+	"github.com/podunit/podunit/userns"
+)
+
+// hostSELinux is the host's SELinux state; tests of the label plumbing
+// replace it.
+var hostSELinux = selinux.Host
+
+// isolate allocates (or finds) the pod's user namespace range and SELinux
+// level: units.Host.Isolate for pods this manager runs.
+func (m *Manager) isolate(p *pod.Pod) (units.Isolation, error) {
+	var iso units.Isolation
+	name := p.Metadata.Name
+	// Kubernetes defaults hostUsers to true; podunit's default is a user
+	// namespace wherever the host supports one, so only true opts out.
+	if p.Spec.HostUsers == nil || !*p.Spec.HostUsers {
+		if ok, _ := userns.Supported(); ok {
+			base, err := m.usernsAllocator().Base(name)
+			if err != nil {
+				return iso, err
+			}
+			iso.UIDBase = base
+		}
+	}
+	if hostSELinux().Enabled {
+		level, err := m.selinuxAllocator().Level(name)
+		if err != nil {
+			return iso, err
+		}
+		var o selinux.Options
+		if sc := p.Spec.SecurityContext; sc != nil && sc.SELinuxOptions != nil {
+			o = selinux.Options(*sc.SELinuxOptions)
+		}
+		l := selinux.Make(level, o)
+		iso.Labels = &l
+	}
+	return iso, nil
+}
+
+// releaseIsolation frees what isolate allocated, once the pod is gone.
+func (m *Manager) releaseIsolation(name string) error {
+	err := errors.Join(m.usernsAllocator().Release(name), m.selinuxAllocator().Release(name))
+	if err != nil {
+		return fmt.Errorf("release pod %q's allocations: %w", name, err)
+	}
+	return nil
+}
+
+func (m *Manager) usernsAllocator() *userns.Allocator {
+	return userns.NewAllocator(filepath.Join(m.Host.StateDir, "userns"))
+}
+
+func (m *Manager) selinuxAllocator() *selinux.Allocator {
+	return selinux.NewAllocator(filepath.Join(m.Host.StateDir, "selinux"))
+}

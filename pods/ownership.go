@@ -1,0 +1,55 @@
+package pods
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/podunit/podunit/plan"
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/podinit"
+)
+
+// prepareOwnership hands the directories podinit writes to the pod's
+// user namespace (its root is host uid base), and applies fsGroup to
+// emptyDirs as the kubelet does: group-owned by fsGroup, setgid, group
+// writable. Only these directories change owner, never their contents,
+// so an emptyDir's data keeps the owners its containers gave it.
+func (m *Manager) prepareOwnership(p *pod.Pod) error {
+	iso, err := m.Host.Isolation(p)
+	if err != nil {
+		return err
+	}
+	base := int(iso.UIDBase)
+	run := m.Host.RunDir(p.Metadata.Name)
+	for _, d := range []string{run, filepath.Join(run, "status"), filepath.Join(run, "containers")} {
+		if err := os.Chown(d, base, base); err != nil {
+			return fmt.Errorf("give %s to the pod's users: %w", d, err)
+		}
+	}
+	var fsGroup *int64
+	if sc := p.Spec.SecurityContext; sc != nil {
+		fsGroup = sc.FSGroup
+	}
+	for _, v := range p.Spec.Volumes {
+		if v.EmptyDir == nil || v.EmptyDir.Medium == "Memory" {
+			continue
+		}
+		dir := filepath.Join(run, strings.TrimPrefix(plan.EmptyDirPath(v.Name), podinit.RunDir+"/"))
+		if err := os.Chown(filepath.Dir(dir), base, base); err != nil {
+			return fmt.Errorf("volume %q: %w", v.Name, err)
+		}
+		gid, mode := base, os.FileMode(0o777)
+		if fsGroup != nil {
+			gid, mode = base+int(*fsGroup), 0o777|os.ModeSetgid
+		}
+		if err := os.Chown(dir, base, gid); err != nil {
+			return fmt.Errorf("volume %q: %w", v.Name, err)
+		}
+		if err := os.Chmod(dir, mode); err != nil {
+			return fmt.Errorf("volume %q: %w", v.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+// Package slots is a persistent, locked allocator of small integers to pod
+// names: SELinux MCS pairs and user namespace ranges are slots. The table
+// is one JSON file; every change happens under an exclusive flock of a
+// lock file beside it and is written by rename, so concurrent podunit
+// processes never hand out one slot twice and a crash loses nothing.
+package slots
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Table allocates slots 0..Size-1. What names the resource in errors.
+type Table struct {
+	Path string
+	Size int
+	What string
+}
+
+// ErrExhausted is returned when every slot is taken.
+var ErrExhausted = errors.New("no free slot")
+
+// Allocate returns pod's slot, taking a free one if it has none. The
+// first slot tried comes from a hash of the name, so a pod tends to get
+// the same slot again after a delete and re-apply.
+func (t *Table) Allocate(pod string) (int, error) {
+	var slot int
+	err := t.update(func(m map[string]int) (bool, error) {
+		if s, ok := m[pod]; ok {
+			slot = s
+			return false, nil
+		}
+		used := make(map[int]bool, len(m))
+		for _, s := range m {
+			used[s] = true
+		}
+		h := fnv.New32a()
+		h.Write([]byte(pod))
+		start := int(h.Sum32() % uint32(t.Size))
+		for i := 0; i < t.Size; i++ {
+			s := (start + i) % t.Size
+			if !used[s] {
+				m[pod], slot = s, s
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("allocate %s for pod %q: all %d are in use (%w); delete pods to free some", t.What, pod, t.Size, ErrExhausted)
+	})
+	return slot, err
+}
+
+// Release frees pod's slot; releasing a pod without one is not an error.
+func (t *Table) Release(pod string) error {
+	return t.update(func(m map[string]int) (bool, error) {
+		if _, ok := m[pod]; !ok {
+			return false, nil
+		}
+		delete(m, pod)
+		return true, nil
+	})
+}
+
+// Lookup returns pod's slot without allocating.
+func (t *Table) Lookup(pod string) (int, bool, error) {
+	var slot int
+	var found bool
+	err := t.update(func(m map[string]int) (bool, error) {
+		slot, found = m[pod]
+		return false, nil
+	})
+	return slot, found, err
+}
+
+// update runs f on the table under the lock and saves it if f changed it.
+func (t *Table) update(f func(map[string]int) (bool, error)) error {
+	if err := os.MkdirAll(filepath.Dir(t.Path), 0o700); err != nil {
+		return fmt.Errorf("%s table: %w", t.What, err)
+	}
+	lock, err := os.OpenFile(t.Path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("%s table: %w", t.What, err)
+	}
+	defer lock.Close()
+	// flock locks belong to the open file: each call opens its own, so
+	// goroutines of one process exclude each other as processes do.
+	for {
+		err = unix.Flock(int(lock.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("lock %s table: %w", t.What, err)
+	}
+	m := map[string]int{}
+	data, err := os.ReadFile(t.Path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("read %s table: %w", t.What, err)
+	default:
+		if err := json.Unmarshal(data, &m); err != nil {
+			return fmt.Errorf("read %s table %s: %w", t.What, t.Path, err)
+		}
+	}
+	changed, err := f(m)
+	if err != nil || !changed {
+		return err
+	}
+	return writeAtomic(t.Path, m)
+}
+
+func writeAtomic(path string, m map[string]int) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(append(data, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package units_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/units"
+)
+
+func decodeOne(t *testing.T, y string) *pod.Pod {
+	t.Helper()
+	pods, err := pod.Decode("t.yaml", strings.NewReader(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pods[0]
+}
+
+const fleetPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  annotations:
+    podunit.io/fleet-machine-metadata: "region=eu, disk=ssd"
+    podunit.io/fleet-conflicts: "podunit-web@*.service"
+    podunit.io/fleet-machine-of: "podunit-db.service"
+    podunit.io/fleet-global: "false"
+    podunit.io/wanted-by: "multi-user.target graphical.target"
+spec:
+  containers:
+  - {name: a, image: localhost/busybox:1.35, imagePullPolicy: Never}
+`
+
+func TestFleetAndInstall(t *testing.T) {
+	u, err := units.CompileFile(decodeOne(t, fleetPod), units.DefaultHost, units.FileOptions{Template: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := u.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"[X-Fleet]\nMachineMetadata=region=eu\nMachineMetadata=disk=ssd\nConflicts=podunit-web@*.service\nMachineOf=podunit-db.service\nGlobal=false\n",
+		"[Install]\nWantedBy=multi-user.target graphical.target\n",
+		"--machine=web-%i ",
+		" web-%i\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("unit lacks %q:\n%s", want, text)
+		}
+	}
+	if u.Name != "podunit-web@.service" {
+		t.Errorf("template name %s", u.Name)
+	}
+	// Only Never pulls nothing, so nothing waits for the network.
+	if strings.Contains(text, "network-online.target") {
+		t.Errorf("a pod that never pulls waits for the network:\n%s", text)
+	}
+}
+
+func TestFleetErrors(t *testing.T) {
+	for ann, val := range map[string]string{
+		units.AnnotationFleetGlobal:          "yes",
+		units.AnnotationFleetMachineMetadata: "region",
+	} {
+		p := decodeOne(t, fleetPod)
+		p.Metadata.Annotations = map[string]string{ann: val}
+		if _, err := units.CompileFile(p, units.DefaultHost, units.FileOptions{}); err == nil || !strings.Contains(err.Error(), ann) {
+			t.Errorf("%s=%q: %v", ann, val, err)
+		}
+	}
+}
+
+func TestSpecRoundTrip(t *testing.T) {
+	p := decodeOne(t, fleetPod)
+	s, err := units.EncodeSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(s, "%$ \"'\\") {
+		t.Fatalf("spec has characters systemd would interpret: %s", s)
+	}
+	back, err := units.DecodeSpec(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h1, _ := p.Hash()
+	h2, _ := back.Hash()
+	if h1 != h2 {
+		t.Fatal("spec changed through the unit")
+	}
+}

@@ -1,0 +1,80 @@
+package units
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/podunit/podunit/caps"
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/selinux"
+)
+
+// Isolation is what a pod gets from the host's allocators when it is
+// applied: its user namespace range and its SELinux labels. Compiling
+// stays pure: Host.Isolate supplies them, and without it (podunit unit,
+// golden files) the pod compiles with neither.
+type Isolation struct {
+	// UIDBase is the first host uid of the pod's 65536 ids; 0 means the
+	// pod uses the host's users (hostUsers: true, or no support).
+	UIDBase uint32
+	// Labels is nil when SELinux is off.
+	Labels *selinux.Labels
+}
+
+// Isolation runs Isolate, if set.
+func (h Host) Isolation(p *pod.Pod) (Isolation, error) {
+	if h.Isolate == nil {
+		return Isolation{}, nil
+	}
+	return h.Isolate(p)
+}
+
+// nspawnCaps is systemd-nspawn's default capability set (v252): podinit
+// needs CAP_SYS_ADMIN and friends to build containers, and drops each
+// container to its own set.
+var nspawnCaps = caps.MustParse("AUDIT_CONTROL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE",
+	"DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE",
+	"MKNOD", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP",
+	"SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_NICE", "SYS_PTRACE", "SYS_RESOURCE",
+	"SYS_TTY_CONFIG")
+
+// securityArgs are nspawn's capability, SELinux and user namespace
+// arguments. The pod's bounding set must hold every capability one of its
+// containers may have, so capabilities beyond nspawn's default are added
+// (all of them for a privileged container); podinit narrows each
+// container to its own set.
+func securityArgs(p *pod.Pod, iso Isolation) []string {
+	var args []string
+	// Validation has checked every capability name.
+	all, _ := p.Spec.Capabilities()
+	switch extra := all &^ nspawnCaps; {
+	case all == caps.All:
+		args = append(args, "--capability=all")
+	case extra != 0:
+		names := extra.Names()
+		for i, n := range names {
+			names[i] = strings.TrimPrefix(n, "CAP_")
+		}
+		args = append(args, "--capability="+strings.Join(names, ","))
+	}
+	if l := iso.Labels; l != nil {
+		args = append(args, "--selinux-context="+l.Process, "--selinux-apifs-context="+l.File)
+	}
+	if iso.UIDBase != 0 {
+		args = append(args,
+			"--private-users="+strconv.FormatUint(uint64(iso.UIDBase), 10)+":65536",
+			// The root directory holds two entries; chowning it is free.
+			"--private-users-ownership=chown")
+	}
+	return args
+}
+
+// imagesBindOptions: with a user namespace, the image store is bound
+// idmapped, so the pod sees the layers' real owners (root is its root)
+// while they stay shared, unchanged, by every pod.
+func imagesBindOptions(iso Isolation) string {
+	if iso.UIDBase != 0 {
+		return ":idmap"
+	}
+	return ""
+}
