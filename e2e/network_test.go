@@ -40,10 +40,10 @@ func TestPodNetwork(t *testing.T) {
 		if !strings.HasPrefix(ipA, "10.213.") || ipA == ipB {
 			t.Fatalf("pod IPs a=%s b=%s", ipA, ipB)
 		}
-		out := e.must("podunit", "exec", "b", "--", "wget", "-q", "-O-", "http://"+ipA+"/")
-		if strings.TrimSpace(out) != "a" {
-			t.Fatalf("b fetched %q from a", out)
-		}
+		e.eventually(10*time.Second, "b fetching a's page by IP", func() bool {
+			out, _, code := e.run("podunit", "exec", "b", "--", "wget", "-q", "-O-", "http://"+ipA+"/")
+			return code == 0 && strings.TrimSpace(out) == "a"
+		})
 		// Loopback is up in the pod's own namespace.
 		if out := e.must("podunit", "exec", "a", "--", "wget", "-q", "-O-", "http://127.0.0.1/"); strings.TrimSpace(out) != "a" {
 			t.Fatalf("a fetched %q from itself", out)
@@ -129,7 +129,13 @@ func TestPodNetwork(t *testing.T) {
 	})
 
 	t.Run("hostNetwork", func(t *testing.T) {
-		e.apply("hn", netPod("hn", "  hostNetwork: true\n  hostAliases: [{ip: 192.0.2.5, hostnames: [db]}]\n", ""))
+		// Port 80 of the host's own namespace is privileged for the pod's
+		// user namespace: serve on 8088.
+		e.apply("hn", strings.Replace(netPod("hn", "  hostNetwork: true\n  hostAliases: [{ip: 192.0.2.5, hostnames: [db]}]\n", ""), "-p 80 ", "-p 8088 ", 1))
+		e.eventually(10*time.Second, "hn serving on the host's loopback", func() bool {
+			out, _, code := e.run("busybox", "wget", "-q", "-O-", "http://127.0.0.1:8088/")
+			return code == 0 && strings.TrimSpace(out) == "hn"
+		})
 		devs := e.must("podunit", "exec", "hn", "--", "cat", "/proc/net/dev")
 		if !strings.Contains(devs, "podunit0:") || strings.Contains(devs, "eth0:") {
 			t.Errorf("hostNetwork pod does not see the host's interfaces:\n%s", devs)
@@ -140,8 +146,8 @@ func TestPodNetwork(t *testing.T) {
 		if s := e.status("hn"); s.Status != "Running" {
 			t.Errorf("status: %+v", s)
 		}
-		if _, err := os.Stat(e.h.Path("/run/podunit/netns/hn")); !os.IsNotExist(err) {
-			t.Errorf("hostNetwork pod got a namespace (err %v)", err)
+		if _, _, code := e.run("test", "-e", "/run/podunit/netns/hn"); code == 0 {
+			t.Errorf("hostNetwork pod got a namespace")
 		}
 		e.must("podunit", "delete", "hn")
 		e.assertNoTrace("hn")
@@ -223,14 +229,14 @@ func TestPodNetwork(t *testing.T) {
 		e.must("cp", "-a", "/scratch/podunit-podunit-crash-eth0", cache)
 		e.must("sh", "-c", "touch /run/podunit/netns/crash && unshare --net=/run/podunit/netns/crash true")
 		out := e.must("podunit", "gc")
-		if !strings.Contains(out, "network of pod crash removed") {
+		if !strings.Contains(out, "Removed the network of pod crash") {
 			t.Errorf("gc: %s", out)
 		}
 		e.assertNoNetTrace("crash")
 		if got := e.netTraces(); !slices.Equal(got, baseline) {
 			t.Errorf("network traces after gc:\n%v\nbefore:\n%v", got, baseline)
 		}
-		if out := e.must("podunit", "gc"); out != "" {
+		if out := e.must("podunit", "gc"); strings.Contains(out, "network of pod") {
 			t.Errorf("second gc: %s", out)
 		}
 	})
@@ -273,10 +279,11 @@ func (e *env) netTraces() []string {
 			out = append(out, "veth "+f[1])
 		}
 	}
+	// /run is the running host's tmpfs, not in its rootfs: list it there.
 	for _, dir := range []string{"/run/podunit/netns", "/var/lib/podunit/cni/results"} {
-		ents, _ := os.ReadDir(e.h.Path(dir))
-		for _, d := range ents {
-			out = append(out, filepath.Join(dir, d.Name()))
+		ls, _, _ := e.run("ls", "-1", dir)
+		for _, name := range strings.Fields(ls) {
+			out = append(out, filepath.Join(dir, name))
 		}
 	}
 	for _, l := range e.leases() {
@@ -294,8 +301,8 @@ func (e *env) netTraces() []string {
 // assertNoNetTrace checks that nothing of a pod's network is left.
 func (e *env) assertNoNetTrace(pod string) {
 	e.t.Helper()
-	if _, err := os.Stat(e.h.Path("/run/podunit/netns/" + pod)); !os.IsNotExist(err) {
-		e.t.Errorf("netns of %s still exists (err %v)", pod, err)
+	if _, _, code := e.run("test", "-e", "/run/podunit/netns/"+pod); code == 0 {
+		e.t.Errorf("netns of %s still exists", pod)
 	}
 	veths, netns := 0, 0
 	for _, tr := range e.netTraces() {

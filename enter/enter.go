@@ -1,23 +1,32 @@
-// Package enter starts a command inside a running container, with
-// everything the container's own process has: its namespaces, cgroup, root,
-// user, groups, environment, working directory, capability bounding set and
-// no_new_privs. rkt's enter kept none of these (CVE-2019-10144, -10145,
-// -10147); here they are copied from the container's live process, so exec
-// can never be more privileged than the container itself.
+// Package enter starts a command inside a running container with every
+// restriction the container's own process has: its namespaces (user
+// namespace included), cgroup, user, groups, environment, working
+// directory, capabilities (bounding, permitted, effective; no inheritable
+// or ambient ones), no_new_privs, seccomp filter and SELinux label. rkt's
+// enter kept none of these (CVE-2019-10144, -10145, -10147).
+//
+// The namespaces are joined by nsenter (util-linux): a Go process has
+// threads, and a multithreaded process may not join a user namespace. The
+// command it runs is podinit's exec helper (this very binary, passed as
+// an open file), which takes on the container's restrictions from the
+// plan podinit enforces, and execs the command.
 package enter
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
-	"strings"
+	"os/exec"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podunit/podunit/podinit"
 )
 
-// Target is the container process to join and the identity to run as.
+// Target is the container process to join and what the command inherits.
 type Target struct {
 	HostPID int // the container's main process, as the host sees it
 	UID     uint32
@@ -25,6 +34,8 @@ type Target struct {
 	Groups  []uint32
 	Env     []string
 	Cwd     string
+	// Security is the container's, from the pod's plan.
+	Security *podinit.Security
 }
 
 // Stdio are the files the command gets; with a terminal, all three are
@@ -34,139 +45,73 @@ type Stdio struct {
 	TTY          bool
 }
 
-// namespaces to join, in an order that keeps each setns permitted: the
-// mount namespace last, since joining it changes what paths mean.
-var namespaces = []struct {
-	file string
-	flag int
-}{
-	{"ipc", unix.CLONE_NEWIPC},
-	{"uts", unix.CLONE_NEWUTS},
-	{"net", unix.CLONE_NEWNET},
-	{"pid", unix.CLONE_NEWPID},
-	{"cgroup", unix.CLONE_NEWCGROUP},
-	{"mnt", unix.CLONE_NEWNS},
-}
-
-// Start runs argv in the target and returns the started process. The
-// caller waits for it.
+// Start runs argv in the target and returns the started process (nsenter,
+// whose exit status is the command's). The caller waits for it.
 func Start(t Target, argv []string, stdio Stdio) (*os.Process, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("no command")
 	}
-	st, err := readStatus(t.HostPID)
+	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
-		return nil, fmt.Errorf("read container process %d: %w", t.HostPID, err)
+		return nil, fmt.Errorf("podunit exec needs nsenter (util-linux): %w", err)
 	}
-	// Open every namespace before joining any: after the mount namespace
-	// changes, the host's /proc is out of reach.
-	fds := make([]int, 0, len(namespaces))
-	defer func() {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-	}()
-	for _, ns := range namespaces {
-		fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", t.HostPID, ns.file), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return nil, fmt.Errorf("open %s namespace of %d: %w", ns.file, t.HostPID, err)
-		}
-		fds = append(fds, fd)
+	args := []string{"nsenter", "--target", strconv.Itoa(t.HostPID), "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup"}
+	if own, err := sameUserNS(t.HostPID); err != nil {
+		return nil, err
+	} else if !own {
+		// nsenter joins the user namespace after the others, and becomes
+		// its root: the exec helper then drops to the container's user.
+		args = append(args, "--user")
 	}
+	self, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, fmt.Errorf("open the podunit binary: %w", err)
+	}
+	defer self.Close()
+	// After joining the mount namespace, the helper is reached through
+	// its open file (fd 4 below): the container's filesystem lacks it.
+	// nsenter makes the path argv[0], so the role goes in argv[1].
+	args = append(args, "--", "/proc/self/fd/4", podinit.ExecHelperName)
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer specR.Close()
 	if err := joinCgroups(t.HostPID); err != nil {
+		specW.Close()
 		return nil, err
 	}
-
-	type result struct {
-		p   *os.Process
-		err error
-	}
-	done := make(chan result, 1)
-	// Namespaces, the root and the bounding set are per thread: do all of
-	// it on one locked thread that is thrown away afterwards (the goroutine
-	// ends still locked, so the runtime discards the thread).
-	go func() {
-		runtime.LockOSThread()
-		p, err := startOnThread(t, st, fds, argv, stdio)
-		done <- result{p, err}
-	}()
-	r := <-done
-	return r.p, r.err
-}
-
-func startOnThread(t Target, st procStatus, fds []int, argv []string, stdio Stdio) (*os.Process, error) {
-	// setns(CLONE_NEWNS) refuses a thread that shares its fs struct, and
-	// every Go thread does.
-	if err := unix.Unshare(unix.CLONE_FS); err != nil {
-		return nil, fmt.Errorf("unshare fs: %w", err)
-	}
-	for i, ns := range namespaces {
-		if err := unix.Setns(fds[i], ns.flag); err != nil {
-			return nil, fmt.Errorf("join %s namespace: %w", ns.file, err)
-		}
-	}
-	for c := 0; c <= 63; c++ {
-		if st.CapBnd&(1<<uint(c)) != 0 {
-			continue
-		}
-		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
-			return nil, fmt.Errorf("drop capability %d from the bounding set: %w", c, err)
-		}
-	}
-	if st.NoNewPrivs {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return nil, fmt.Errorf("set no_new_privs: %w", err)
-		}
-	}
-	path, err := lookPath(argv[0], t.Env)
-	if err != nil {
-		return nil, err
-	}
-	cwd := t.Cwd
-	if cwd == "" {
-		cwd = "/"
-	}
-	groups := make([]uint32, len(t.Groups))
-	copy(groups, t.Groups)
 	attr := &os.ProcAttr{
-		Dir:   cwd,
-		Env:   t.Env,
-		Files: []*os.File{stdio.In, stdio.Out, stdio.Err},
-		Sys: &syscall.SysProcAttr{
-			Credential: &syscall.Credential{Uid: t.UID, Gid: t.GID, Groups: groups},
-			Setsid:     stdio.TTY,
-			Setctty:    stdio.TTY,
-		},
+		Env:   []string{},
+		Files: []*os.File{stdio.In, stdio.Out, stdio.Err, specR, self},
+		Sys:   &syscall.SysProcAttr{Setsid: stdio.TTY, Setctty: stdio.TTY},
 	}
-	p, err := os.StartProcess(path, argv, attr)
+	p, err := os.StartProcess(nsenter, args, attr)
 	if err != nil {
-		return nil, fmt.Errorf("start %s in the container: %w", argv[0], err)
+		specW.Close()
+		return nil, fmt.Errorf("start nsenter: %w", err)
+	}
+	spec := podinit.ExecSpec{Argv: argv, Env: t.Env, Cwd: t.Cwd, UID: t.UID, GID: t.GID, Groups: t.Groups, Security: t.Security}
+	err = json.NewEncoder(specW).Encode(spec)
+	specW.Close()
+	if err != nil {
+		p.Kill()
+		p.Wait()
+		return nil, fmt.Errorf("send the command to the exec helper: %w", err)
 	}
 	return p, nil
 }
 
-// lookPath resolves a command with the container's PATH, inside its root
-// (the calling thread has joined the container's mount namespace).
-func lookPath(name string, env []string) (string, error) {
-	if strings.Contains(name, "/") {
-		return name, nil
+func sameUserNS(pid int) (bool, error) {
+	own, err := os.Readlink("/proc/self/ns/user")
+	if err != nil {
+		return false, err
 	}
-	pathVar := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			pathVar = v
-		}
+	theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil {
+		return false, fmt.Errorf("user namespace of %d: %w", pid, err)
 	}
-	for _, dir := range strings.Split(pathVar, ":") {
-		if dir == "" {
-			dir = "."
-		}
-		p := dir + "/" + name
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s: executable file not found in the container's $PATH", name)
+	return own == theirs, nil
 }
 
 // joinCgroups moves this process into the container process's cgroups, so

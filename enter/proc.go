@@ -9,11 +9,9 @@ import (
 	"strings"
 )
 
-// procStatus holds the fields of /proc/<pid>/status that exec copies.
+// procStatus holds the fields of /proc/<pid>/status that exec needs.
 type procStatus struct {
-	NSpid      []int  // pid in each PID namespace, outermost first
-	CapBnd     uint64 // capability bounding set
-	NoNewPrivs bool
+	NSpid []int // pid in each PID namespace, outermost first
 }
 
 func parseStatus(text string) (procStatus, error) {
@@ -34,14 +32,6 @@ func parseStatus(text string) (procStatus, error) {
 				}
 				st.NSpid = append(st.NSpid, n)
 			}
-		case "CapBnd":
-			n, err := strconv.ParseUint(v, 16, 64)
-			if err != nil {
-				return st, fmt.Errorf("CapBnd %q: %w", v, err)
-			}
-			st.CapBnd = n
-		case "NoNewPrivs":
-			st.NoNewPrivs = v == "1"
 		}
 	}
 	return st, sc.Err()

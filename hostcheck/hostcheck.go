@@ -17,6 +17,7 @@ import (
 	"github.com/podunit/podunit/kvm"
 	"github.com/podunit/podunit/machined"
 	"github.com/podunit/podunit/selinux"
+	"github.com/podunit/podunit/units"
 )
 
 // Check is one finding. Fix is empty when nothing needs doing.
@@ -45,6 +46,7 @@ func Run(ctx context.Context) []Check {
 		journalCheck(),
 		overlayCheck(),
 		selinuxCheck(),
+		usernsCheck(units.DefaultHost.ImagesDir()),
 		kvmCheck(),
 		cniCheck(),
 	}
@@ -152,7 +154,7 @@ func selinuxCheck() Check {
 		c.Value = "disabled: pods run without SELinux labels"
 		return c
 	}
-	c.Value = "enabled, " + st.Mode
+	c.Value = "enabled, " + st.Mode + ": each pod gets its own MCS level (container_t, container_file_t)"
 	return c
 }
 
@@ -168,7 +170,7 @@ func kvmCheck() Check {
 }
 
 // cniPlugins are the standard plugins podunit's default network uses.
-var cniPlugins = []string{"bridge", "host-local", "loopback", "portmap"}
+var cniPlugins = []string{"bridge", "host-local", "loopback", "portmap", "firewall"}
 
 func cniCheck() Check {
 	c := Check{Name: "cni"}
@@ -189,7 +191,7 @@ func cniCheck() Check {
 	}
 	if len(missing) > 0 {
 		c.Value = fmt.Sprintf("missing %s in %s", strings.Join(missing, ", "), strings.Join(CNIDirs, ", "))
-		c.Fix = "apt-get install containernetworking-plugins (pods use the host network until then)"
+		c.Fix = "apt-get install containernetworking-plugins (until then only hostNetwork pods can run)"
 		return c
 	}
 	c.OK, c.Value = true, "found "+strings.Join(found, ", ")

@@ -22,19 +22,19 @@ type index struct {
 }
 
 type record struct {
-	ID             string        `json:"id"`
-	RepoTags       []string      `json:"repoTags,omitempty"`
-	ManifestDigest string        `json:"manifestDigest,omitempty"`
+	ID             string   `json:"id"`
+	RepoTags       []string `json:"repoTags,omitempty"`
+	ManifestDigest string   `json:"manifestDigest,omitempty"`
 	// RepoDigests are "repo@sha256:..." forms the image was pulled as: its
 	// manifest and, for the platform a tag chose, the index.
-	RepoDigests []string        `json:"repoDigests,omitempty"`
-	Signatures  []SignatureInfo `json:"signatures,omitempty"`
-	Layers         []layerRecord `json:"layers"`
-	Created        time.Time     `json:"created"`
-	Loaded         time.Time     `json:"loaded"`
-	OS             string        `json:"os,omitempty"`
-	Architecture   string        `json:"architecture,omitempty"`
-	Config         Config        `json:"config"`
+	RepoDigests  []string        `json:"repoDigests,omitempty"`
+	Signatures   []SignatureInfo `json:"signatures,omitempty"`
+	Layers       []layerRecord   `json:"layers"`
+	Created      time.Time       `json:"created"`
+	Loaded       time.Time       `json:"loaded"`
+	OS           string          `json:"os,omitempty"`
+	Architecture string          `json:"architecture,omitempty"`
+	Config       Config          `json:"config"`
 }
 
 type layerRecord struct {

@@ -129,8 +129,12 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) ([]*Image, 
 	if err != nil {
 		return nil, fmt.Errorf("pull %s: %w", r, err)
 	}
-	for _, img := range out {
-		prog.printf("Pulled %s (%s, %s/%s)\n", strings.Join(append(img.Names(), img.RepoDigests...)[:1], ""), img.ShortID(), img.OS, img.Architecture)
+	for i, img := range out {
+		what := targets[i].repoDigests[0]
+		if targets[i].tagged {
+			what = FamiliarName(mustNormalize(r))
+		}
+		prog.printf("Pulled %s (%s, %s/%s)\n", what, img.ShortID(), img.OS, img.Architecture)
 	}
 	return out, nil
 }

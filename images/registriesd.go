@@ -67,7 +67,7 @@ func loadRegistriesD(dirs []string) (*registriesD, error) {
 				return nil, fmt.Errorf("registries.d: %w", err)
 			}
 			var f struct {
-				DefaultDocker *registriesDEntry            `yaml:"default-docker"`
+				DefaultDocker *registriesDEntry           `yaml:"default-docker"`
 				Docker        map[string]registriesDEntry `yaml:"docker"`
 			}
 			if err := yaml.Unmarshal(data, &f); err != nil {

@@ -43,9 +43,9 @@ func Open(root string) (*Store, error) {
 // Root is the store's absolute root directory.
 func (s *Store) Root() string { return s.root }
 
-func (s *Store) blobDir() string   { return filepath.Join(s.root, "blobs", "sha256") }
-func (s *Store) layersDir() string { return filepath.Join(s.root, "layers") }
-func (s *Store) tmpDir() string    { return filepath.Join(s.root, "tmp") }
+func (s *Store) blobDir() string     { return filepath.Join(s.root, "blobs", "sha256") }
+func (s *Store) layersDir() string   { return filepath.Join(s.root, "layers") }
+func (s *Store) tmpDir() string      { return filepath.Join(s.root, "tmp") }
 func (s *Store) incomingDir() string { return filepath.Join(s.root, "incoming") }
 
 // lock takes the writer lock. Each call opens its own file description, so

@@ -31,6 +31,14 @@ func createNetns(path string) error {
 			errc <- fmt.Errorf("unshare network namespace: %w", err)
 			return
 		}
+		// Every port is unprivileged in a pod's namespace, as containerd
+		// sets it: root of a pod with its own user namespace has no
+		// CAP_NET_BIND_SERVICE over a namespace the host's owns. /proc/sys/net
+		// is the opening thread's namespace, this one.
+		if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("0"), 0); err != nil {
+			errc <- fmt.Errorf("allow unprivileged ports: %w", err)
+			return
+		}
 		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
 		if err := unix.Mount(src, path, "", unix.MS_BIND, ""); err != nil {
 			errc <- fmt.Errorf("bind network namespace at %s: %w", path, err)

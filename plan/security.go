@@ -48,6 +48,7 @@ func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host) (*podinit.
 	if err != nil {
 		return nil, err
 	}
+	out.UIDBase = iso.UIDBase
 	if l := iso.Labels; l != nil {
 		// A container's seLinuxOptions refine the pod's level and type.
 		out.ProcessLabel = selinux.Make(l.Level, selinux.Options(sec.SELinux)).Process

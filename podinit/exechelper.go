@@ -9,12 +9,18 @@ import (
 	"syscall"
 )
 
-// ExecHelperName is argv[0] of the exec helper: `podunit exec` starts it
+// ExecHelperName is argv[1] of the exec helper: `podunit exec` starts it
 // through nsenter inside the container's namespaces (its user namespace
 // last, which a multithreaded Go process cannot join itself), and it
 // takes on the container's restrictions before execve, exactly as the
 // container helper did for the container's own process.
 const ExecHelperName = "podinit-exec"
+
+// isExecHelper: nsenter runs the helper by a /proc/self/fd path, which
+// becomes argv[0], so the role is argv[1].
+func isExecHelper(args []string) bool {
+	return len(args) > 1 && args[1] == ExecHelperName
+}
 
 // ExecSpecFD is the helper's fd that carries the ExecSpec.
 const ExecSpecFD = 3
@@ -59,7 +65,10 @@ func execHelperMain() int {
 	if err := Restrict(s.Security, s.UID, s.GID, s.Groups); err != nil {
 		return fail(exitStartFailed, err)
 	}
-	pathEnv, _ := envGet(s.Env, "PATH")
+	pathEnv, ok := envGet(s.Env, "PATH")
+	if !ok {
+		pathEnv = defaultPath
+	}
 	path, err := lookPath("/", s.Argv[0], pathEnv)
 	if err != nil {
 		code := exitNotFound

@@ -53,7 +53,11 @@ func podinitMain() int {
 			return ExitSetupError
 		}
 	}
-	if err := mountMemoryVolumes(plan.MemoryVolumes); err != nil {
+	if err := mountMemoryVolumes(plan.MemoryVolumes, podUIDBase(plan)); err != nil {
+		log.Print(err)
+		return ExitSetupError
+	}
+	if err := setupUserNS(plan); err != nil {
 		log.Print(err)
 		return ExitSetupError
 	}

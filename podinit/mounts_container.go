@@ -36,6 +36,11 @@ func setupFilesystem(c *Container) error {
 		m.Source = src
 		mounts[i] = m
 	}
+	// In a user namespace the overlay, made outside it, is a locked
+	// mount, which pivot_root refuses; a bind of it made here is not.
+	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind rootfs %s: %w", c.Rootfs, err)
+	}
 	put := filepath.Join(c.Rootfs, oldRootName)
 	if err := os.MkdirAll(put, 0o700); err != nil {
 		return fmt.Errorf("pivot_root: %w", err)
@@ -126,13 +131,17 @@ func remountReadOnly(target string) error {
 // mountMemoryVolumes mounts the pod's memory-backed emptyDirs in podinit's
 // own mount namespace; containers bind them like any other volume. Being
 // pod mounts, they vanish with the pod and can never leak to the host.
-func mountMemoryVolumes(vols []MemoryVolume) error {
+func mountMemoryVolumes(vols []MemoryVolume, uidBase uint32) error {
 	for _, v := range vols {
 		if err := os.MkdirAll(v.Path, 0o777); err != nil {
 			return fmt.Errorf("memory volume %s: %w", v.Path, err)
 		}
 		// World-writable, like Kubernetes' emptyDir.
 		data := "mode=0777"
+		if uidBase != 0 {
+			// Owned by the containers' root, not the host's.
+			data += fmt.Sprintf(",uid=%d,gid=%d", uidBase, uidBase)
+		}
 		if v.SizeBytes > 0 {
 			data += ",size=" + strconv.FormatInt(v.SizeBytes, 10)
 		}

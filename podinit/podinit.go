@@ -9,7 +9,11 @@
 // needs a shell, a second binary or a hidden subcommand.
 package podinit
 
-import "path/filepath"
+import (
+	"path/filepath"
+
+	"github.com/podunit/podunit/userns"
+)
 
 // argv[0] names selecting the roles. The host runs the binary as /podinit
 // (nspawn's command), podinit re-execs /proc/self/exe as the helper.
@@ -43,8 +47,11 @@ func IsPodinit(args []string) bool {
 	if len(args) == 0 {
 		return false
 	}
+	if isExecHelper(args) {
+		return true
+	}
 	switch filepath.Base(args[0]) {
-	case podinitName, helperName, ExecHelperName:
+	case podinitName, helperName, userns.HolderName:
 		return true
 	}
 	return false
@@ -55,8 +62,11 @@ func Main(args []string) int {
 	if len(args) > 0 && filepath.Base(args[0]) == helperName {
 		return helperMain()
 	}
-	if len(args) > 0 && filepath.Base(args[0]) == ExecHelperName {
+	if isExecHelper(args) {
 		return execHelperMain()
+	}
+	if len(args) > 0 && filepath.Base(args[0]) == userns.HolderName {
+		return userns.HolderMain()
 	}
 	return podinitMain()
 }

@@ -30,6 +30,14 @@ func prepareRootfs(c *Container) error {
 			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
 	}
+	// The upper dir is the overlay's root inode: the container's root
+	// must own it, and everything copied up into it is written with the
+	// container's (host-shifted) ids.
+	if c.Security != nil && c.Security.UIDBase != 0 {
+		if err := os.Chown(c.Upper, int(c.Security.UIDBase), int(c.Security.UIDBase)); err != nil {
+			return fmt.Errorf("container %s: %w", c.Name, err)
+		}
+	}
 	label := ""
 	if c.Security != nil {
 		label = c.Security.MountLabel

@@ -41,6 +41,9 @@ type Security struct {
 	// is off.
 	ProcessLabel string `json:"processLabel,omitempty"`
 	MountLabel   string `json:"mountLabel,omitempty"`
+	// UIDBase is the host uid (and gid) that is root in the container's
+	// user namespace, which maps 65536 ids; 0 means no user namespace.
+	UIDBase uint32 `json:"uidBase,omitempty"`
 }
 
 // MaskedPaths and ReadonlyPaths are runc's defaults for unprivileged

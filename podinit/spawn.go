@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podunit/podunit/userns"
 )
 
 // reportMsg is a helper's report (or the failure to read one) for the
@@ -67,6 +69,16 @@ func spawn(c *Container, hostname string, logs *logSink, logWG *sync.WaitGroup, 
 			Setsid:     true,
 			Cloneflags: unix.CLONE_NEWNS,
 		},
+	}
+	if c.Security != nil && c.Security.UIDBase != 0 {
+		attr.Sys.Cloneflags |= unix.CLONE_NEWUSER
+		attr.Sys.UidMappings = userns.Mappings(c.Security.UIDBase)
+		attr.Sys.GidMappings = userns.Mappings(c.Security.UIDBase)
+		attr.Sys.GidMappingsEnableSetgroups = true
+		// Become the namespace's root: the host's root, whose ids the
+		// mapping leaves out, would be nobody there, without capabilities
+		// after execve.
+		attr.Sys.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	pid, err := syscall.ForkExec("/proc/self/exe", []string{helperName}, attr)
 	if err != nil {

@@ -40,9 +40,30 @@ func (m *Manager) ExecTarget(ctx context.Context, name, container string) (enter
 	if err != nil || rec.State != podinit.StateRunning || rec.PID == 0 {
 		return enter.Target{}, fmt.Errorf("container %q of pod %q is not running", container, name)
 	}
+	// Until the helper reports the identity (its environment always has
+	// PATH), the process is still podinit's helper building the container:
+	// joining it then would mean the pod's filesystem and podinit's user.
+	if len(rec.Env) == 0 {
+		return enter.Target{}, fmt.Errorf("container %q of pod %q is still starting; try again", container, name)
+	}
 	pid, err := enter.HostPID(int(mach.Leader), rec.PID)
 	if err != nil {
 		return enter.Target{}, fmt.Errorf("container %q of pod %q: %w", container, name, err)
 	}
-	return enter.Target{HostPID: pid, UID: rec.UID, GID: rec.GID, Groups: rec.Groups, Env: rec.Env, Cwd: rec.Cwd}, nil
+	// The plan podinit enforces is the one exec enforces: it is written
+	// before the pod starts and stays until it stops.
+	pl, err := readJSON[podinit.Plan](filepath.Join(m.Host.RunDir(name), "plan.json"))
+	if err != nil {
+		return enter.Target{}, fmt.Errorf("pod %q: read its plan: %w", name, err)
+	}
+	var sec *podinit.Security
+	for _, c := range pl.Containers {
+		if c.Name == container {
+			sec = c.Security
+		}
+	}
+	if sec == nil {
+		return enter.Target{}, fmt.Errorf("pod %q: its plan has no security settings for container %q", name, container)
+	}
+	return enter.Target{HostPID: pid, UID: rec.UID, GID: rec.GID, Groups: rec.Groups, Env: rec.Env, Cwd: rec.Cwd, Security: sec}, nil
 }

@@ -23,7 +23,7 @@ func (m *Manager) isolate(p *pod.Pod) (units.Isolation, error) {
 	// Kubernetes defaults hostUsers to true; podunit's default is a user
 	// namespace wherever the host supports one, so only true opts out.
 	if p.Spec.HostUsers == nil || !*p.Spec.HostUsers {
-		if ok, _ := userns.Supported(); ok {
+		if ok, _ := userns.Supported(m.Host.ImagesDir()); ok {
 			base, err := m.usernsAllocator().Base(name)
 			if err != nil {
 				return iso, err

@@ -11,11 +11,11 @@ import (
 	"github.com/podunit/podunit/podinit"
 )
 
-// prepareOwnership hands the directories podinit writes to the pod's
-// user namespace (its root is host uid base), and applies fsGroup to
-// emptyDirs as the kubelet does: group-owned by fsGroup, setgid, group
-// writable. Only these directories change owner, never their contents,
-// so an emptyDir's data keeps the owners its containers gave it.
+// prepareOwnership gives emptyDirs to the pod's user namespace (whose
+// root is host uid base) and applies fsGroup as the kubelet does:
+// group-owned by fsGroup, setgid, group writable. Only the volume
+// directories change owner, never their contents, so an emptyDir's data
+// keeps the owners its containers gave it.
 func (m *Manager) prepareOwnership(p *pod.Pod) error {
 	iso, err := m.Host.Isolation(p)
 	if err != nil {
@@ -23,11 +23,6 @@ func (m *Manager) prepareOwnership(p *pod.Pod) error {
 	}
 	base := int(iso.UIDBase)
 	run := m.Host.RunDir(p.Metadata.Name)
-	for _, d := range []string{run, filepath.Join(run, "status"), filepath.Join(run, "containers")} {
-		if err := os.Chown(d, base, base); err != nil {
-			return fmt.Errorf("give %s to the pod's users: %w", d, err)
-		}
-	}
 	var fsGroup *int64
 	if sc := p.Spec.SecurityContext; sc != nil {
 		fsGroup = sc.FSGroup

@@ -12,6 +12,9 @@ import (
 	"github.com/podunit/podunit/podinit"
 )
 
+// Nsenter runs nspawn in the pod's network namespace (util-linux).
+const Nsenter = "/usr/bin/nsenter"
+
 // Host describes the host paths a compiled unit refers to. They are inputs,
 // not looked up, so that compiling stays pure and golden-testable.
 type Host struct {
@@ -166,7 +169,7 @@ func nspawnArgs(p *pod.Pod, h Host, iso Isolation) []string {
 		"--kill-signal=SIGTERM",
 		"--link-journal=no",
 		"--bind=" + h.RunDir(name) + ":" + podinit.RunDir,
-		"--bind-ro=" + h.ImagesDir() + ":" + podinit.ImagesDir + imagesBindOptions(iso),
+		"--bind-ro=" + h.ImagesDir() + ":" + podinit.ImagesDir,
 		// Container output is written to the host journal natively, so
 		// journald attributes it to this unit through podinit's cgroup.
 		"--bind-ro=/run/systemd/journal/socket",
@@ -174,8 +177,12 @@ func nspawnArgs(p *pod.Pod, h Host, iso Isolation) []string {
 	}
 	if !p.Spec.HostNetwork {
 		// prepare creates the namespace and attaches it with CNI; the
-		// path is fixed, so the unit stays a function of the pod.
-		args = append(args, "--network-namespace-path="+network.Default.NetnsPath(name))
+		// path is fixed, so the unit stays a function of the pod. nspawn
+		// starts inside it through nsenter (which execs nspawn, so the
+		// main PID stays nspawn's): --network-namespace-path joins only
+		// after nspawn made the pod's user namespace, and a namespace
+		// owned by the host's cannot be joined from there.
+		args = append([]string{Nsenter, "--net=" + network.Default.NetnsPath(name), "--"}, args...)
 	}
 	for _, v := range p.Spec.Volumes {
 		if v.HostPath != nil {

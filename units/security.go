@@ -1,7 +1,6 @@
 package units
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/podunit/podunit/caps"
@@ -38,8 +37,9 @@ var nspawnCaps = caps.MustParse("AUDIT_CONTROL", "AUDIT_WRITE", "CHOWN", "DAC_OV
 	"SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_NICE", "SYS_PTRACE", "SYS_RESOURCE",
 	"SYS_TTY_CONFIG")
 
-// securityArgs are nspawn's capability, SELinux and user namespace
-// arguments. The pod's bounding set must hold every capability one of its
+// securityArgs are nspawn's capability and SELinux arguments. (The user
+// namespace is podinit's: nspawn 252 cannot join the pod's CNI network
+// namespace from inside a user namespace of its own.) The pod's bounding set must hold every capability one of its
 // containers may have, so capabilities beyond nspawn's default are added
 // (all of them for a privileged container); podinit narrows each
 // container to its own set.
@@ -60,21 +60,5 @@ func securityArgs(p *pod.Pod, iso Isolation) []string {
 	if l := iso.Labels; l != nil {
 		args = append(args, "--selinux-context="+l.Process, "--selinux-apifs-context="+l.File)
 	}
-	if iso.UIDBase != 0 {
-		args = append(args,
-			"--private-users="+strconv.FormatUint(uint64(iso.UIDBase), 10)+":65536",
-			// The root directory holds two entries; chowning it is free.
-			"--private-users-ownership=chown")
-	}
 	return args
-}
-
-// imagesBindOptions: with a user namespace, the image store is bound
-// idmapped, so the pod sees the layers' real owners (root is its root)
-// while they stay shared, unchanged, by every pod.
-func imagesBindOptions(iso Isolation) string {
-	if iso.UIDBase != 0 {
-		return ":idmap"
-	}
-	return ""
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/podunit/podunit/slots"
 )
 
@@ -44,10 +46,10 @@ func (a *Allocator) Base(pod string) (uint32, error) {
 // Release frees pod's range.
 func (a *Allocator) Release(pod string) error { return a.table.Release(pod) }
 
-// Supported reports whether this kernel lets podunit give pods a user
-// namespace: user namespaces must be enabled, and the image store must
-// take idmapped mounts so that image layers stay shared.
-func Supported() (bool, string) {
+// Supported reports whether pods can get a user namespace here: user
+// namespaces must be enabled, and the image store (dir) must take
+// idmapped mounts, so that image layers stay shared. It tries one.
+func Supported(dir string) (bool, string) {
 	b, err := os.ReadFile("/proc/sys/user/max_user_namespaces")
 	if err != nil {
 		return false, fmt.Sprintf("user namespaces unavailable: %v", err)
@@ -55,5 +57,15 @@ func Supported() (bool, string) {
 	if string(b) == "0\n" {
 		return false, "user namespaces disabled (user.max_user_namespaces = 0)"
 	}
+	nsfd, err := NSFD(First)
+	if err != nil {
+		return false, err.Error()
+	}
+	defer unix.Close(nsfd)
+	tree, err := IdmapTree(dir, nsfd)
+	if err != nil {
+		return false, err.Error()
+	}
+	unix.Close(tree)
 	return true, ""
 }

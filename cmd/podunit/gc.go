@@ -20,6 +20,7 @@ type collector struct {
 
 // gcCollectors run in order; one failing does not stop the others.
 var gcCollectors = []collector{
+	{name: "networks", run: collectNetworks},
 	{name: "images", run: collectImages},
 }
 

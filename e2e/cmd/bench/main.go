@@ -81,7 +81,7 @@ func run(bin string, runs, idle int) error {
 		return err
 	}
 
-	var pu, fl []time.Duration
+	var pu, fl, hn []time.Duration
 	for i := range runs {
 		// Interleaved, so drift in the machine's load hits both alike.
 		d, err := b.podunitStart(i)
@@ -89,6 +89,10 @@ func run(bin string, runs, idle int) error {
 			return err
 		}
 		pu = append(pu, d)
+		if d, err = b.podunitStartHostNetwork(i); err != nil {
+			return err
+		}
+		hn = append(hn, d)
 		if d, err = b.floorStart(i); err != nil {
 			return err
 		}
@@ -105,6 +109,10 @@ func run(bin string, runs, idle int) error {
 	fmt.Printf("  %-34s %10s %10s\n", "floor (systemd-run + nspawn)", ms(pct(fl, 50)), ms(pct(fl, 90)))
 	fmt.Printf("  %-34s %10s %10s\n", "podunit apply (cached image)", ms(pct(pu, 50)), ms(pct(pu, 90)))
 	fmt.Printf("  %-34s %9.2fx %9.2fx\n", "ratio podunit/floor", ratio(pct(pu, 50), pct(fl, 50)), ratio(pct(pu, 90), pct(fl, 90)))
+	fmt.Println("\npod network: default CNI network vs hostNetwork")
+	fmt.Printf("  %-34s %10s %10s\n", "podunit, hostNetwork", ms(pct(hn, 50)), ms(pct(hn, 90)))
+	fmt.Printf("  %-34s %10s %10s\n", "podunit, default network", ms(pct(pu, 50)), ms(pct(pu, 90)))
+	fmt.Printf("  %-34s %9.2fx %9.2fx\n", "ratio default/hostNetwork", ratio(pct(pu, 50), pct(hn, 50)), ratio(pct(pu, 90), pct(hn, 90)))
 	fmt.Printf("\nresident memory per idle pod (mean of %d pods)\n", idle)
 	fmt.Printf("  podinit (pod PID 1)  %6.1f MiB\n", podinitRSS)
 	fmt.Printf("  systemd-nspawn       %6.1f MiB\n", nspawnRSS)
@@ -166,6 +174,22 @@ spec:
 func (b *bench) podunitStart(i int) (time.Duration, error) {
 	name := fmt.Sprintf("bench%d", i)
 	if err := os.WriteFile(filepath.Join(b.h.Scratch(), name+".yaml"), []byte(podYAML(name)), 0o644); err != nil {
+		return 0, err
+	}
+	d, err := b.timed("podunit apply -f /scratch/"+name+".yaml >/dev/null", "_SYSTEMD_UNIT=podunit-"+name+".service")
+	if err != nil {
+		return 0, err
+	}
+	_, err = b.sh("podunit delete " + name + " >/dev/null")
+	return d, err
+}
+
+// podunitStartHostNetwork is podunitStart for a pod on the host's
+// network: no namespace, no CNI.
+func (b *bench) podunitStartHostNetwork(i int) (time.Duration, error) {
+	name := fmt.Sprintf("benchhost%d", i)
+	y := strings.Replace(podYAML(name), "spec:\n", "spec:\n  hostNetwork: true\n", 1)
+	if err := os.WriteFile(filepath.Join(b.h.Scratch(), name+".yaml"), []byte(y), 0o644); err != nil {
 		return 0, err
 	}
 	d, err := b.timed("podunit apply -f /scratch/"+name+".yaml >/dev/null", "_SYSTEMD_UNIT=podunit-"+name+".service")
