@@ -346,7 +346,7 @@ spec:
 ` + sc
 	}
 	cases := []struct{ name, sc, want string }{
-		{"unknown capability", "      capabilities: {add: [NET_ADMINN]}\n", `bad1.yaml:10:7: spec.containers[0].securityContext.capabilities.add[0]: unknown capability "NET_ADMINN"`},
+		{"unknown capability", "      capabilities: {add: [NET_ADMINN]}\n", `bad1.yaml:10:28: spec.containers[0].securityContext.capabilities.add[0]: unknown capability "NET_ADMINN"`},
 		{"malformed seccomp JSON", "      seccompProfile: {type: Localhost, localhostProfile: broken.json}\n", `spec.containers[0]: securityContext.seccompProfile.localhostProfile: /var/lib/podunit/seccomp/broken.json: line 4, column 1: invalid character '}'`},
 		{"missing seccomp profile", "      seccompProfile: {type: Localhost, localhostProfile: nope.json}\n", "nope.json: no such file or directory"},
 		{"seccomp type", "      seccompProfile: {type: Strict}\n", `spec.containers[0].securityContext.seccompProfile.type: unsupported value "Strict"`},
