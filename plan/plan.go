@@ -46,6 +46,9 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*podinit.Plan,
 		}
 		base = d
 	}
+	if _, err := Relabels(p, h.StateDir); err != nil {
+		return nil, err
+	}
 	maxDelay := defaultBackoffMax
 	if base > maxDelay {
 		maxDelay = base

@@ -98,3 +98,27 @@ func TestRunAsNonRootImage(t *testing.T) {
 		t.Errorf("runAsUser set: %v", err)
 	}
 }
+
+func TestRelabels(t *testing.T) {
+	mk := func(ann, path string) *pod.Pod {
+		return &pod.Pod{
+			Metadata: pod.ObjectMeta{Name: "r", Annotations: map[string]string{AnnotationRelabel: ann}},
+			Spec: pod.PodSpec{Volumes: []pod.Volume{
+				{Name: "h", HostPath: &pod.HostPathVolumeSource{Path: path}},
+				{Name: "e", EmptyDir: &pod.EmptyDirVolumeSource{}},
+			}},
+		}
+	}
+	got, err := Relabels(mk("h=z", "/srv/data"), "/var/lib/podunit")
+	if err != nil || !got["/srv/data"] {
+		t.Fatalf("%v %v", got, err)
+	}
+	for ann, path := range map[string]string{"h=Z": "/etc", "h=z ": "/usr", "e=Z": "/srv/x", "h=q": "/srv/x", "h=Z,": "/var/lib/podunit/images"} {
+		if _, err := Relabels(mk(ann, path), "/var/lib/podunit"); err == nil {
+			t.Errorf("%s on %s accepted", ann, path)
+		}
+	}
+	if got, _ := Relabels(&pod.Pod{}, "/var/lib/podunit"); got != nil {
+		t.Errorf("no annotation: %v", got)
+	}
+}

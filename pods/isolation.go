@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/selinux"
@@ -23,7 +24,7 @@ func (m *Manager) isolate(p *pod.Pod) (units.Isolation, error) {
 	// Kubernetes defaults hostUsers to true; podunit's default is a user
 	// namespace wherever the host supports one, so only true opts out.
 	if p.Spec.HostUsers == nil || !*p.Spec.HostUsers {
-		if ok, _ := userns.Supported(m.Host.ImagesDir()); ok {
+		if usernsSupported(m.Host.ImagesDir()) {
 			base, err := m.usernsAllocator().Base(name)
 			if err != nil {
 				return iso, err
@@ -45,6 +46,17 @@ func (m *Manager) isolate(p *pod.Pod) (units.Isolation, error) {
 	}
 	return iso, nil
 }
+
+// usernsSupported probes once per process: the probe forks a holder and
+// makes an idmapped mount, and a pod is compiled several times per apply.
+var usernsSupported = func() func(string) bool {
+	var once sync.Once
+	var ok bool
+	return func(dir string) bool {
+		once.Do(func() { ok, _ = userns.Supported(dir) })
+		return ok
+	}
+}()
 
 // releaseIsolation frees what isolate allocated, once the pod is gone.
 func (m *Manager) releaseIsolation(name string) error {

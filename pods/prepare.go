@@ -109,6 +109,9 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err := m.prepareOwnership(applied.Pod); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
+	if err := m.relabel(applied.Pod); err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
+	}
 	b, err := json.MarshalIndent(pl, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode plan of pod %q: %w", name, err)

@@ -151,11 +151,11 @@ func TestParse(t *testing.T) {
 	}
 	bad := map[string]string{
 		"{\n  \"defaultAction\": \"SCMP_ACT_ALLOW\",\n  \"syscalls\": [}": "line 3, column 16",
-		`{"defaultAction": "SCMP_ACT_NOPE"}`:                             `unknown action "SCMP_ACT_NOPE"`,
-		`{"defaultAction": "SCMP_ACT_ALLOW", "bogus": 1}`:                `unknown field "bogus"`,
+		`{"defaultAction": "SCMP_ACT_NOPE"}`:                              `unknown action "SCMP_ACT_NOPE"`,
+		`{"defaultAction": "SCMP_ACT_ALLOW", "bogus": 1}`:                 `unknown field "bogus"`,
 		`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 7, "value": 1, "op": "SCMP_CMP_EQ"}]}]}`: "syscalls[0].args[0].index",
 		`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_NOPE"]}}]}`:                      "unknown capability",
-		`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ALLOW"}]}`:                                                                           "syscalls[0].names: required",
+		`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ALLOW"}]}`:                                                                             "syscalls[0].names: required",
 	}
 	for in, want := range bad {
 		_, err := Parse([]byte(in))

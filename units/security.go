@@ -51,11 +51,7 @@ func securityArgs(p *pod.Pod, iso Isolation) []string {
 	case all == caps.All:
 		args = append(args, "--capability=all")
 	case extra != 0:
-		names := extra.Names()
-		for i, n := range names {
-			names[i] = strings.TrimPrefix(n, "CAP_")
-		}
-		args = append(args, "--capability="+strings.Join(names, ","))
+		args = append(args, "--capability="+strings.Join(extra.Names(), ","))
 	}
 	if l := iso.Labels; l != nil {
 		args = append(args, "--selinux-context="+l.Process, "--selinux-apifs-context="+l.File)

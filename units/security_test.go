@@ -42,7 +42,7 @@ spec:
 	}
 	args := u.ExecStart.Argv
 	for _, want := range []string{
-		"--capability=NET_ADMIN,SYS_TIME",
+		"--capability=CAP_NET_ADMIN,CAP_SYS_TIME",
 		"--selinux-context=system_u:system_r:container_t:s0:c3,c4",
 		"--selinux-apifs-context=system_u:object_r:container_file_t:s0:c3,c4",
 	} {

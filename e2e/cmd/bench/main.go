@@ -81,19 +81,19 @@ func run(bin string, runs, idle int) error {
 		return err
 	}
 
-	var pu, fl, hn []time.Duration
+	var fl []time.Duration
+	pu := make([][]time.Duration, len(variants))
 	for i := range runs {
-		// Interleaved, so drift in the machine's load hits both alike.
-		d, err := b.podunitStart(i)
+		// Interleaved, so drift in the machine's load hits all alike.
+		for k, v := range variants {
+			d, err := b.podunitStart(v, i)
+			if err != nil {
+				return err
+			}
+			pu[k] = append(pu[k], d)
+		}
+		d, err := b.floorStart(i)
 		if err != nil {
-			return err
-		}
-		pu = append(pu, d)
-		if d, err = b.podunitStartHostNetwork(i); err != nil {
-			return err
-		}
-		hn = append(hn, d)
-		if d, err = b.floorStart(i); err != nil {
 			return err
 		}
 		fl = append(fl, d)
@@ -105,14 +105,13 @@ func run(bin string, runs, idle int) error {
 
 	fmt.Printf("podunit bench: %d runs each, interleaved, in one booted test host (systemd %s)\n\n", runs, strings.TrimSpace(b.version()))
 	fmt.Println("start to first output line in the journal")
-	fmt.Printf("  %-34s %10s %10s\n", "", "median", "p90")
-	fmt.Printf("  %-34s %10s %10s\n", "floor (systemd-run + nspawn)", ms(pct(fl, 50)), ms(pct(fl, 90)))
-	fmt.Printf("  %-34s %10s %10s\n", "podunit apply (cached image)", ms(pct(pu, 50)), ms(pct(pu, 90)))
-	fmt.Printf("  %-34s %9.2fx %9.2fx\n", "ratio podunit/floor", ratio(pct(pu, 50), pct(fl, 50)), ratio(pct(pu, 90), pct(fl, 90)))
-	fmt.Println("\npod network: default CNI network vs hostNetwork")
-	fmt.Printf("  %-34s %10s %10s\n", "podunit, hostNetwork", ms(pct(hn, 50)), ms(pct(hn, 90)))
-	fmt.Printf("  %-34s %10s %10s\n", "podunit, default network", ms(pct(pu, 50)), ms(pct(pu, 90)))
-	fmt.Printf("  %-34s %9.2fx %9.2fx\n", "ratio default/hostNetwork", ratio(pct(pu, 50), pct(hn, 50)), ratio(pct(pu, 90), pct(hn, 90)))
+	fmt.Printf("  %-52s %10s %10s %8s %8s\n", "", "median", "p90", "/floor", "p90/floor")
+	fmt.Printf("  %-52s %10s %10s\n", "floor (systemd-run + systemd-nspawn)", ms(pct(fl, 50)), ms(pct(fl, 90)))
+	for k, v := range variants {
+		fmt.Printf("  %-52s %10s %10s %7.2fx %7.2fx\n", v.label, ms(pct(pu[k], 50)), ms(pct(pu[k], 90)),
+			ratio(pct(pu[k], 50), pct(fl, 50)), ratio(pct(pu[k], 90), pct(fl, 90)))
+	}
+	fmt.Printf("  %-52s %9.2fx %9.2fx\n", "default network / hostNetwork", ratio(pct(pu[2], 50), pct(pu[1], 50)), ratio(pct(pu[2], 90), pct(pu[1], 90)))
 	fmt.Printf("\nresident memory per idle pod (mean of %d pods)\n", idle)
 	fmt.Printf("  podinit (pod PID 1)  %6.1f MiB\n", podinitRSS)
 	fmt.Printf("  systemd-nspawn       %6.1f MiB\n", nspawnRSS)
@@ -171,24 +170,22 @@ spec:
 `, name, command)
 }
 
-func (b *bench) podunitStart(i int) (time.Duration, error) {
-	name := fmt.Sprintf("bench%d", i)
-	if err := os.WriteFile(filepath.Join(b.h.Scratch(), name+".yaml"), []byte(podYAML(name)), 0o644); err != nil {
-		return 0, err
-	}
-	d, err := b.timed("podunit apply -f /scratch/"+name+".yaml >/dev/null", "_SYSTEMD_UNIT=podunit-"+name+".service")
-	if err != nil {
-		return 0, err
-	}
-	_, err = b.sh("podunit delete " + name + " >/dev/null")
-	return d, err
+// variant is one way of running the same pod: extra spec lines under
+// spec:, so each measures exactly what those settings cost.
+type variant struct {
+	name, label, spec string
 }
 
-// podunitStartHostNetwork is podunitStart for a pod on the host's
-// network: no namespace, no CNI.
-func (b *bench) podunitStartHostNetwork(i int) (time.Duration, error) {
-	name := fmt.Sprintf("benchhost%d", i)
-	y := strings.Replace(podYAML(name), "spec:\n", "spec:\n  hostNetwork: true\n", 1)
+var variants = []variant{
+	// The floor's isolation: the host's network and users.
+	{"same", "podunit, floor's isolation (hostNetwork, hostUsers)", "  hostNetwork: true\n  hostUsers: true\n"},
+	{"hostnet", "podunit, hostNetwork", "  hostNetwork: true\n"},
+	{"default", "podunit, defaults (CNI network, user namespace)", ""},
+}
+
+func (b *bench) podunitStart(v variant, i int) (time.Duration, error) {
+	name := fmt.Sprintf("bench-%s%d", v.name, i)
+	y := strings.Replace(podYAML(name), "spec:\n", "spec:\n"+v.spec, 1)
 	if err := os.WriteFile(filepath.Join(b.h.Scratch(), name+".yaml"), []byte(y), 0o644); err != nil {
 		return 0, err
 	}
