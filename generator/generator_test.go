@@ -1,17 +1,15 @@
 package generator
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/podunit/podunit/internal/golden"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var testDirs = []string{"testdata/etc", "testdata/run"}
 
@@ -22,7 +20,7 @@ func TestGolden(t *testing.T) {
 	var names []string
 	for _, u := range res.Units {
 		names = append(names, u.Unit.Name)
-		golden(t, filepath.Join("testdata/golden", u.Unit.Name), u.Text)
+		golden.Check(t, filepath.Join("testdata/golden", u.Unit.Name), u.Text)
 	}
 	if got := strings.Join(names, " "); got != "podunit-replaced.service podunit-web.service podunit-worker.service" {
 		t.Fatalf("generated %s", got)
@@ -31,7 +29,7 @@ func TestGolden(t *testing.T) {
 	for _, e := range res.Errors {
 		errs = append(errs, e.Error())
 	}
-	golden(t, "testdata/golden/errors.txt", strings.Join(errs, "\n")+"\n")
+	golden.Check(t, "testdata/golden/errors.txt", strings.Join(errs, "\n")+"\n")
 }
 
 // TestSameModel: a generated unit is the transient unit of the same pod
@@ -88,22 +86,5 @@ func TestMissingDirs(t *testing.T) {
 	res := Generate([]string{filepath.Join(t.TempDir(), "none")}, units.DefaultHost)
 	if len(res.Units) != 0 || len(res.Errors) != 0 {
 		t.Fatalf("missing directory: %+v", res)
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./generator -update)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs:\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }

@@ -175,20 +175,26 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 	}
 	if applied.Origin == units.OriginGenerator {
 		lock.Unlock()
-		return fmt.Errorf("pod %q comes from a manifest in %s: remove the file there and run `systemctl daemon-reload && podunit sync`", name, strings.Join(generator.Dirs, " or "))
+		return fmt.Errorf("pod %q comes from a manifest in %s: remove the file there (podunit-sync.path then removes the pod; without it, run podunit sync)", name, strings.Join(generator.Dirs, " or "))
 	}
-	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
-		lock.Unlock()
-		return err
-	}
-	if err := m.State.Remove(name); err != nil {
-		lock.Unlock()
-		return err
-	}
-	if err := m.releaseIsolation(name); err != nil {
+	if err := m.remove(ctx, conn, applied); err != nil {
 		lock.Unlock()
 		return err
 	}
 	lock.Release()
 	return nil
+}
+
+// remove stops a pod's unit and frees everything the pod held: its state
+// (emptyDir data included) and its isolation allocations. The caller holds
+// the pod's lock.
+func (m *Manager) remove(ctx context.Context, conn *sd.Conn, applied *podstate.Applied) error {
+	name := applied.Pod.Metadata.Name
+	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
+		return err
+	}
+	if err := m.State.Remove(name); err != nil {
+		return err
+	}
+	return m.releaseIsolation(name)
 }

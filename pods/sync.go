@@ -69,8 +69,7 @@ func (m *Manager) Sync(ctx context.Context, report func(name string, what string
 }
 
 // retireIfOrphaned removes a generator pod whose unit systemd no longer
-// has a file for. Its state, emptyDir data included, goes with it, as with
-// delete.
+// has a file for, exactly as delete removes a pod.
 func (m *Manager) retireIfOrphaned(ctx context.Context, conn *sd.Conn, name string, report func(string, string)) error {
 	lock, err := m.State.Lock(name)
 	if err != nil {
@@ -86,11 +85,7 @@ func (m *Manager) retireIfOrphaned(ctx context.Context, conn *sd.Conn, name stri
 		lock.Unlock()
 		return err
 	}
-	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
-		lock.Unlock()
-		return err
-	}
-	if err := m.State.Remove(name); err != nil {
+	if err := m.remove(ctx, conn, applied); err != nil {
 		lock.Unlock()
 		return err
 	}

@@ -1,19 +1,16 @@
 package units_test
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/podunit/podunit/internal/golden"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // TestGolden compiles every example pod and compares both renderings of
 // the one unit model, the unit file and the D-Bus properties, with their
@@ -38,8 +35,8 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden(t, filepath.Join("testdata", p.Metadata.Name+".service"), text)
-				golden(t, filepath.Join("testdata", p.Metadata.Name+".properties"), dumpProperties(u))
+				golden.Check(t, filepath.Join("testdata", p.Metadata.Name+".service"), text)
+				golden.Check(t, filepath.Join("testdata", p.Metadata.Name+".properties"), dumpProperties(u))
 				for _, o := range []units.FileOptions{{}, {Template: true}} {
 					f, err := units.CompileFile(p, units.DefaultHost, o)
 					if err != nil {
@@ -49,7 +46,7 @@ func TestGolden(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					golden(t, filepath.Join("testdata/export", f.Name), text)
+					golden.Check(t, filepath.Join("testdata/export", f.Name), text)
 				}
 			})
 		}
@@ -63,21 +60,4 @@ func dumpProperties(u *units.Unit) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n") + "\n"
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./units -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the compiled unit:\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
 }

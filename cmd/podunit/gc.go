@@ -57,15 +57,10 @@ func collectImages(g *globals, all bool, out io.Writer) error {
 }
 
 func pruneImages(g *globals, mode images.PruneMode, out io.Writer) error {
-	m, err := g.manager()
+	s, err := g.guardedStore()
 	if err != nil {
 		return err
 	}
-	s, err := g.store()
-	if err != nil {
-		return err
-	}
-	s.InUse = m.ImageInUse
 	rep, err := s.Prune(mode)
 	for _, img := range rep.Images {
 		fmt.Fprintf(out, "Deleted image: %s %v\n", img.ShortID(), img.Names())

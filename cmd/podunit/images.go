@@ -198,15 +198,10 @@ func newImageRmCmd(g *globals) *cobra.Command {
 		Short:   "Remove images that no pod uses",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := g.manager()
+			s, err := g.guardedStore()
 			if err != nil {
 				return err
 			}
-			s, err := g.store()
-			if err != nil {
-				return err
-			}
-			s.InUse = m.ImageInUse
 			for _, ref := range args {
 				if err := s.Remove(ref); err != nil {
 					return err

@@ -62,6 +62,20 @@ func (g *globals) store() (*images.Store, error) {
 	return images.Open(filepath.Join(g.stateDir, "images"))
 }
 
+// guardedStore is the image store that refuses to delete what a pod uses.
+func (g *globals) guardedStore() (*images.Store, error) {
+	m, err := g.manager()
+	if err != nil {
+		return nil, err
+	}
+	s, err := g.store()
+	if err != nil {
+		return nil, err
+	}
+	s.InUse = m.ImageInUse
+	return s, nil
+}
+
 func (g *globals) manager() (*pods.Manager, error) {
 	h, err := g.host()
 	if err != nil {

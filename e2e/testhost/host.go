@@ -470,6 +470,16 @@ func (h *Host) Run(ctx context.Context, args ...string) (stdout, stderr string, 
 	return h.RunStdin(ctx, nil, args...)
 }
 
+// Shell runs a bash script inside the host and returns its stdout; a
+// non-zero exit is an error carrying the script and its stderr.
+func (h *Host) Shell(ctx context.Context, script string) (string, error) {
+	out, errOut, code, err := h.Run(ctx, "bash", "-c", script)
+	if err != nil || code != 0 {
+		return out, fmt.Errorf("%s: exit %d %v: %s", script, code, err, errOut)
+	}
+	return out, nil
+}
+
 // RunStdin is Run with stdin fed to the command.
 func (h *Host) RunStdin(ctx context.Context, stdin io.Reader, args ...string) (stdout, stderr string, exitCode int, err error) {
 	var o, e bytes.Buffer

@@ -42,13 +42,7 @@ type bench struct {
 	h   *testhost.Host
 }
 
-func (b *bench) sh(script string) (string, error) {
-	out, errOut, code, err := b.h.Run(b.ctx, "bash", "-c", script)
-	if err != nil || code != 0 {
-		return out, fmt.Errorf("%s: exit %d %v: %s", script, code, err, errOut)
-	}
-	return out, nil
-}
+func (b *bench) sh(script string) (string, error) { return b.h.Shell(b.ctx, script) }
 
 // timed runs script and returns how long it took.
 func (b *bench) timed(script string) (time.Duration, error) {

@@ -38,13 +38,7 @@ type bench struct {
 	h   *testhost.Host
 }
 
-func (b *bench) sh(script string) (string, error) {
-	out, errOut, code, err := b.h.Run(b.ctx, "sh", "-c", script)
-	if err != nil || code != 0 {
-		return out, fmt.Errorf("%s: exit %d %v: %s", script, code, err, errOut)
-	}
-	return out, nil
-}
+func (b *bench) sh(script string) (string, error) { return b.h.Shell(b.ctx, script) }
 
 func run(bin string, runs, idle int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
