@@ -542,3 +542,28 @@ func firstLineWith(text, word string) string {
 	}
 	return ""
 }
+
+// TestGCIsolation: a pod whose state vanished without a delete (a crash,
+// a hand-removed directory) still holds its user namespace range until
+// `podunit gc` frees it; a running pod's range is never touched.
+func TestGCIsolation(t *testing.T) {
+	e := boot(t)
+	e.apply("keep", strings.Replace(webPod, "name: web", "name: keep", 1))
+	e.apply("lost", strings.Replace(webPod, "name: web", "name: lost", 1))
+	ranges := func() string { return e.must("cat", "/var/lib/podunit/userns/ranges.json") }
+	if r := ranges(); !strings.Contains(r, `"keep"`) || !strings.Contains(r, `"lost"`) {
+		t.Fatalf("ranges before: %s", r)
+	}
+	e.must("sh", "-c", "systemctl stop podunit-lost.service && rm -rf /var/lib/podunit/pods/lost")
+	out := e.must("podunit", "gc")
+	if !strings.Contains(out, "released user namespace range of vanished pod lost") {
+		t.Fatalf("gc: %s", out)
+	}
+	if r := ranges(); strings.Contains(r, `"lost"`) || !strings.Contains(r, `"keep"`) {
+		t.Fatalf("ranges after gc: %s", r)
+	}
+	e.must("podunit", "delete", "keep")
+	if r := ranges(); strings.Contains(r, `"keep"`) {
+		t.Fatalf("delete left the range: %s", r)
+	}
+}

@@ -52,6 +52,11 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 		return fmt.Errorf("connect to systemd: %w", err)
 	}
 	defer conn.Close()
+	lc, err := m.State.Lifecycle(false)
+	if err != nil {
+		return err
+	}
+	defer lc.Unlock()
 	var errs []error
 	for _, p := range pods {
 		a, err := m.applyOne(ctx, conn, p)

@@ -74,3 +74,48 @@ func (m *Manager) usernsAllocator() *userns.Allocator {
 func (m *Manager) selinuxAllocator() *selinux.Allocator {
 	return selinux.NewAllocator(filepath.Join(m.Host.StateDir, "selinux"))
 }
+
+// GCIsolation frees the user-namespace ranges and SELinux levels of pods
+// that have no state any more (a crash between delete's steps, or a state
+// directory removed by hand).
+func (m *Manager) GCIsolation(report func(pod, what string)) error {
+	lc, err := m.State.Lifecycle(true)
+	if err != nil {
+		return err
+	}
+	defer lc.Unlock()
+	names, err := m.State.Names()
+	if err != nil {
+		return err
+	}
+	live := map[string]bool{}
+	for _, n := range names {
+		live[n] = true
+	}
+	var errs []error
+	for _, a := range []struct {
+		what string
+		held func() ([]string, error)
+		free func(string) error
+	}{
+		{"user namespace range", m.usernsAllocator().Holders, m.usernsAllocator().Release},
+		{"SELinux level", m.selinuxAllocator().Holders, m.selinuxAllocator().Release},
+	} {
+		holders, err := a.held()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, pod := range holders {
+			if live[pod] {
+				continue
+			}
+			if err := a.free(pod); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			report(pod, a.what)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -69,6 +69,11 @@ type PrepareOptions struct {
 // the state on disk (a unit from the generator or an exported file, or a
 // state dir lost), the state is written anew from the unit's spec.
 func (m *Manager) Prepare(name string, o PrepareOptions) error {
+	lc, err := m.State.Lifecycle(false)
+	if err != nil {
+		return err
+	}
+	defer lc.Unlock()
 	applied, err := m.adopt(name, o)
 	if err != nil {
 		return err

@@ -51,3 +51,27 @@ func (l *Lock) Release() {
 	os.Remove(l.path)
 	l.f.Close()
 }
+
+// Lifecycle is held shared by every command that may allocate for a pod
+// before its state exists (apply, prepare) and exclusively by gc, which
+// frees allocations of pods without state: gc never frees what an apply
+// in flight has just taken.
+func (s *Store) Lifecycle(exclusive bool) (*Lock, error) {
+	if err := os.MkdirAll(s.LockDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create lock directory: %w", err)
+	}
+	path := filepath.Join(s.LockDir, "lifecycle.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", path, err)
+	}
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return &Lock{f: f, path: path}, nil
+}

@@ -66,6 +66,9 @@ func (a *Allocator) Level(pod string) (string, error) {
 // Release frees pod's pair.
 func (a *Allocator) Release(pod string) error { return a.table.Release(pod) }
 
+// Holders lists the pods that hold a level.
+func (a *Allocator) Holders() ([]string, error) { return a.table.Holders() }
+
 // Options override parts of the contexts, as Kubernetes' seLinuxOptions.
 type Options struct{ User, Role, Type, Level string }
 

@@ -142,3 +142,15 @@ func writeAtomic(path string, m map[string]int) error {
 	}
 	return nil
 }
+
+// Holders lists the pods that hold a slot.
+func (t *Table) Holders() ([]string, error) {
+	var out []string
+	err := t.update(func(m map[string]int) (bool, error) {
+		for pod := range m {
+			out = append(out, pod)
+		}
+		return false, nil
+	})
+	return out, err
+}

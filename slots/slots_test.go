@@ -108,3 +108,22 @@ func TestPersistRelease(t *testing.T) {
 		t.Fatal("released pod still has a slot")
 	}
 }
+
+func TestHolders(t *testing.T) {
+	tb := &Table{Path: filepath.Join(t.TempDir(), "t.json"), Size: 4, What: "slot"}
+	for _, p := range []string{"a", "b"} {
+		if _, err := tb.Allocate(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := tb.Holders()
+	if err != nil || len(h) != 2 {
+		t.Fatalf("holders %v %v", h, err)
+	}
+	if err := tb.Release("a"); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := tb.Holders(); len(h) != 1 || h[0] != "b" {
+		t.Fatalf("after release: %v", h)
+	}
+}

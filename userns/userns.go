@@ -46,6 +46,9 @@ func (a *Allocator) Base(pod string) (uint32, error) {
 // Release frees pod's range.
 func (a *Allocator) Release(pod string) error { return a.table.Release(pod) }
 
+// Holders lists the pods that hold a range.
+func (a *Allocator) Holders() ([]string, error) { return a.table.Holders() }
+
 // Supported reports whether pods can get a user namespace here: user
 // namespaces must be enabled, and the image store (dir) must take
 // idmapped mounts, so that image layers stay shared. It tries one.

@@ -21,7 +21,20 @@ type collector struct {
 // gcCollectors run in order; one failing does not stop the others.
 var gcCollectors = []collector{
 	{name: "networks", run: collectNetworks},
+	{name: "isolation", run: collectIsolation},
 	{name: "images", run: collectImages},
+}
+
+// collectIsolation frees user namespace ranges and SELinux levels held by
+// pods that no longer exist.
+func collectIsolation(g *globals, _ bool, out io.Writer) error {
+	m, err := g.manager()
+	if err != nil {
+		return err
+	}
+	return m.GCIsolation(func(pod, what string) {
+		fmt.Fprintf(out, "released %s of vanished pod %s\n", what, pod)
+	})
 }
 
 func newGCCmd(g *globals) *cobra.Command {
@@ -29,10 +42,12 @@ func newGCCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gc",
 		Short: "Remove what no pod or image needs any more",
-		Long: `Remove unused podunit state: image store leftovers of killed pulls or
-loads, blobs and layers no image references, dangling images (with --all,
-every image no pod uses). Never removes what a pod uses; safe to run while
-other podunit commands work.`,
+		Long: `Remove unused podunit state: network attachments, namespaces and leases of
+pods that are not running, user namespace ranges and SELinux levels of pods
+that no longer exist, image store leftovers of killed pulls or loads, blobs
+and layers no image references, dangling images (with --all, every image no
+pod uses). Never removes what a pod uses; safe to run while other podunit
+commands work.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var errs []error

@@ -43,7 +43,7 @@ func (b *bench) sh(script string) (string, error) { return b.h.Shell(b.ctx, scri
 func run(bin string, runs, idle int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	h, err := testhost.Start(ctx, testhost.WithBinary(bin))
+	h, err := testhost.Start(ctx, testhost.WithBinary(bin), testhost.WithRecipe(benchRecipe()))
 	if err != nil {
 		return err
 	}
@@ -71,11 +71,11 @@ func run(bin string, runs, idle int) error {
 			return err
 		}
 	}
-	if _, err := b.sh("podunit image load /scratch/busybox.tar >/dev/null && systemctl start systemd-machined"); err != nil {
+	if _, err := b.sh("podunit image load /scratch/busybox.tar >/dev/null && systemctl start systemd-machined && " + podman + " load -i /scratch/busybox.tar >/dev/null"); err != nil {
 		return err
 	}
 
-	var fl []time.Duration
+	var fl, pm []time.Duration
 	pu := make([][]time.Duration, len(variants))
 	for i := range runs {
 		// Interleaved, so drift in the machine's load hits all alike.
@@ -91,6 +91,10 @@ func run(bin string, runs, idle int) error {
 			return err
 		}
 		fl = append(fl, d)
+		if d, err = b.podmanStart(i); err != nil {
+			return err
+		}
+		pm = append(pm, d)
 	}
 	podinitRSS, nspawnRSS, err := b.idleMemory(idle)
 	if err != nil {
@@ -105,6 +109,9 @@ func run(bin string, runs, idle int) error {
 		fmt.Printf("  %-52s %10s %10s %7.2fx %7.2fx\n", v.label, ms(pct(pu[k], 50)), ms(pct(pu[k], 90)),
 			ratio(pct(pu[k], 50), pct(fl, 50)), ratio(pct(pu[k], 90), pct(fl, 90)))
 	}
+	fmt.Printf("  %-52s %10s %10s %7.2fx %7.2fx\n", "podman run (peer; hostNetwork, vfs, no cgroups)", ms(pct(pm, 50)), ms(pct(pm, 90)),
+		ratio(pct(pm, 50), pct(fl, 50)), ratio(pct(pm, 90), pct(fl, 90)))
+	fmt.Printf("  %-52s %9.2fx %9.2fx\n", "podunit floor's isolation / podman", ratio(pct(pu[0], 50), pct(pm, 50)), ratio(pct(pu[0], 90), pct(pm, 90)))
 	fmt.Printf("  %-52s %9.2fx %9.2fx\n", "default network / hostNetwork", ratio(pct(pu[2], 50), pct(pu[1], 50)), ratio(pct(pu[2], 90), pct(pu[1], 90)))
 	fmt.Printf("\nresident memory per idle pod (mean of %d pods)\n", idle)
 	fmt.Printf("  podinit (pod PID 1)  %6.1f MiB\n", podinitRSS)
@@ -188,6 +195,31 @@ func (b *bench) podunitStart(v variant, i int) (time.Duration, error) {
 		return 0, err
 	}
 	_, err = b.sh("podunit delete " + name + " >/dev/null")
+	return d, err
+}
+
+// benchRecipe is the test host plus Debian's Podman, the peer. It is its
+// own cached rootfs, so the e2e tests' host stays small.
+func benchRecipe() testhost.Recipe {
+	r := testhost.DefaultRecipe
+	r.Packages = append(append([]string{}, r.Packages...), "podman", "crun")
+	return r
+}
+
+// podman runs Debian's Podman in the test host. vfs storage and no cgroups:
+// inside the test host the cgroup v1 controllers are read-only, and
+// Podman's overlay driver falls back to fuse-overlayfs, which has no
+// /dev/fuse there. For a one-layer busybox image vfs copies about 1 MB.
+const podman = "podman --root /var/lib/podunit/podman --storage-driver vfs"
+
+func (b *bench) podmanStart(i int) (time.Duration, error) {
+	name := fmt.Sprintf("pm%d", i)
+	start := fmt.Sprintf("%s run -d --name %s --cgroups=disabled --network host --log-driver journald localhost/busybox:1.35 sh -c '%s' >/dev/null", podman, name, command)
+	d, err := b.timed(start, "CONTAINER_NAME="+name)
+	if err != nil {
+		return 0, err
+	}
+	_, err = b.sh(podman + " rm -f -t 0 " + name + " >/dev/null")
 	return d, err
 }
 
