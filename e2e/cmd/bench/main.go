@@ -125,17 +125,21 @@ func (b *bench) version() string {
 }
 
 // firstLine waits for the unit's first journal line "ready" and returns
-// its journal timestamp in nanoseconds.
+// its journal timestamp in nanoseconds. The message is compared trimmed:
+// Podman's journald driver keeps the line's newline.
 func (b *bench) firstLine(match string) (int64, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		out, _ := b.sh("journalctl -q -o json --output-fields=MESSAGE " + match + " MESSAGE=ready -n 1")
-		var e struct {
-			TS string `json:"__REALTIME_TIMESTAMP"`
-		}
-		if json.Unmarshal([]byte(strings.TrimSpace(out)), &e) == nil && e.TS != "" {
-			us, err := strconv.ParseInt(e.TS, 10, 64)
-			return us * 1000, err
+		out, _ := b.sh("journalctl -q -o json --output-fields=MESSAGE " + match)
+		for _, line := range strings.Split(out, "\n") {
+			var e struct {
+				TS  string `json:"__REALTIME_TIMESTAMP"`
+				Msg string `json:"MESSAGE"`
+			}
+			if json.Unmarshal([]byte(line), &e) == nil && strings.TrimSpace(e.Msg) == "ready" {
+				us, err := strconv.ParseInt(e.TS, 10, 64)
+				return us * 1000, err
+			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -217,7 +221,8 @@ func (b *bench) podmanStart(i int) (time.Duration, error) {
 	start := fmt.Sprintf("%s run -d --name %s --cgroups=disabled --network host --log-driver journald localhost/busybox:1.35 sh -c '%s' >/dev/null", podman, name, command)
 	d, err := b.timed(start, "CONTAINER_NAME="+name)
 	if err != nil {
-		return 0, err
+		diag, _ := b.sh(podman + " ps -a; " + podman + " logs " + name + " 2>&1; journalctl -q --no-pager -n 15")
+		return 0, fmt.Errorf("%w\n%s", err, diag)
 	}
 	_, err = b.sh(podman + " rm -f -t 0 " + name + " >/dev/null")
 	return d, err
