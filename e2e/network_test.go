@@ -240,6 +240,25 @@ func TestPodNetwork(t *testing.T) {
 			t.Errorf("second gc: %s", out)
 		}
 	})
+
+	t.Run("gc of rules nothing records", func(t *testing.T) {
+		e.apply("orphan", netPod("orphan", "", "    ports: [{containerPort: 80, hostPort: 8091}]\n"))
+		ip := e.podIP("orphan")
+		// The record and libcni's cache are lost before the pod stops:
+		// cleanup's DEL has nothing to go by, so the masquerade, portmap and
+		// firewall rules and the lease outlive the pod.
+		e.must("sh", "-c", "rm /var/lib/podunit/pods/orphan/network.json /var/lib/podunit/cni/results/podunit-podunit-orphan-eth0 && podunit delete orphan")
+		if rules := e.must("iptables-save"); !strings.Contains(rules, `id: \"podunit-orphan\"`) {
+			t.Fatalf("the simulation left no rules:\n%s", rules)
+		}
+		e.must("podunit", "gc")
+		if rules := e.must("iptables-save"); strings.Contains(rules, "podunit-orphan") || strings.Contains(rules, "8091") || strings.Contains(rules, " "+ip+"/32 ") {
+			t.Errorf("rules left after gc:\n%s", rules)
+		}
+		if got := e.netTraces(); !slices.Equal(got, baseline) {
+			t.Errorf("network traces after gc:\n%v\nbefore:\n%v", got, baseline)
+		}
+	})
 }
 
 // podIP waits for the pod's IP in `podunit status -o json`.

@@ -13,7 +13,8 @@ import (
 )
 
 // Traces lists the pods that have anything of a network on this host: a
-// namespace, a libcni cache entry or a host-local lease. After a crash,
+// namespace, a libcni cache entry, a host-local lease or a tagged iptables
+// rule. After a crash,
 // the pods among them that do not run are what GCPod cleans.
 func (c Config) Traces() (map[string]bool, error) {
 	out := map[string]bool{}
@@ -40,13 +41,21 @@ func (c Config) Traces() (map[string]bool, error) {
 	for _, l := range leases {
 		out[PodOf(l.containerID)] = true
 	}
+	save, err := iptablesSave(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	for p := range RulePods(save) {
+		out[p] = true
+	}
 	return out, nil
 }
 
 // GCPod removes every network trace of a pod that does not run: it DELs
 // with the pod's record and with libcni's cached attachments (freeing
 // addresses, veths, masquerade and port rules), then removes the
-// namespace and any lease host-local still holds for the pod.
+// namespace, iptables rules DEL could not reach, and any lease host-local
+// still holds for the pod.
 func (c Config) GCPod(ctx context.Context, pod, recordPath string) error {
 	var errs []error
 	if err := c.Release(ctx, pod, recordPath); err != nil {
@@ -62,6 +71,10 @@ func (c Config) GCPod(ctx context.Context, pod, recordPath string) error {
 		}
 	}
 	if err := removeNetns(c.NetnsPath(pod)); err != nil {
+		errs = append(errs, err)
+	}
+	// Whatever DEL could not reach (no record, no cache entry).
+	if err := removeOrphanRules(ctx, pod); err != nil {
 		errs = append(errs, err)
 	}
 	leases, err := c.leases()
