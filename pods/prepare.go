@@ -117,6 +117,9 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err := m.relabel(applied.Pod); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
+	if err := m.writeNspawnEnv(applied.Pod); err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
+	}
 	b, err := json.MarshalIndent(pl, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode plan of pod %q: %w", name, err)
@@ -265,4 +268,17 @@ func (m *Manager) ImageInUse(id string) bool {
 		}
 	}
 	return false
+}
+
+// writeNspawnEnv gives ExecStart the pod's SELinux arguments through the
+// unit's environment file (see units.SELinuxArgsVar). The labels come from
+// the allocator here, at start, so a generated or exported unit gets them
+// as a transient one does.
+func (m *Manager) writeNspawnEnv(p *pod.Pod) error {
+	iso, err := m.Host.Isolation(p)
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("%s=\"%s\"\n", units.SELinuxArgsVar, units.SELinuxArgs(iso.Labels))
+	return writeFileAtomic(m.Host.NspawnEnvFile(p.Metadata.Name), []byte(line))
 }

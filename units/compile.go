@@ -70,10 +70,6 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	iso, err := h.Isolation(p)
-	if err != nil {
-		return nil, err
-	}
 	tasks := uint64(defaultTasksMax)
 	if v, ok := p.Metadata.Annotations[AnnotationTasksMax]; ok {
 		tasks, err = strconv.ParseUint(v, 10, 64)
@@ -100,14 +96,15 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		// runs the pod's grace period. The rest of the cgroup is killed
 		// only if that fails.
 		KillMode:    "mixed",
-		Environment: []string{"SYSTEMD_NSPAWN_CONTAINER_SERVICE=podunit"},
+		Environment:      []string{"SYSTEMD_NSPAWN_CONTAINER_SERVICE=podunit"},
+		EnvironmentFiles: []string{h.NspawnEnvFile(name)},
 		// The unit carries its pod: prepare (re)creates the pod's state from
 		// this spec whenever it differs, so a unit file copied to another
 		// host, generated at boot or started transiently runs the same pod.
 		ExecStartPre: []Command{
 			{Argv: []string{h.Binary, "internal", "prepare", "--spec=" + spec, name}},
 		},
-		ExecStart: Command{Argv: nspawnArgs(p, h, iso)},
+		ExecStart: Command{Argv: nspawnArgs(p, h)},
 		ExecStopPost: []Command{
 			{Argv: []string{h.Binary, "internal", "cleanup", name}},
 		},
@@ -149,7 +146,7 @@ func DecodeSpec(s string) (*pod.Pod, error) {
 	return pods[0], nil
 }
 
-func nspawnArgs(p *pod.Pod, h Host, iso Isolation) []string {
+func nspawnArgs(p *pod.Pod, h Host) []string {
 	name := p.Metadata.Name
 	hostname := p.Spec.Hostname
 	if hostname == "" {
@@ -189,7 +186,7 @@ func nspawnArgs(p *pod.Pod, h Host, iso Isolation) []string {
 			args = append(args, "--bind="+v.HostPath.Path+":"+HostPathDir(v.Name))
 		}
 	}
-	args = append(args, securityArgs(p, iso)...)
+	args = append(args, securityArgs(p)...)
 	return append(args, "/podinit")
 }
 

@@ -19,6 +19,21 @@ type execCommand struct {
 	IgnoreFailure bool
 }
 
+// envFile is the D-Bus shape of EnvironmentFile=: (sb) — path, and
+// whether a missing file is fine (the "-" prefix).
+type envFile struct {
+	Path       string
+	IgnoreMiss bool
+}
+
+func envFiles(paths []string) []envFile {
+	out := make([]envFile, 0, len(paths))
+	for _, p := range paths {
+		out = append(out, envFile{Path: p, IgnoreMiss: true})
+	}
+	return out
+}
+
 // exitStatusSet is the D-Bus shape of RestartPreventExitStatus=: (aiai) —
 // exit codes, then signals.
 type exitStatusSet struct {
@@ -54,6 +69,7 @@ func (u *Unit) Properties() []sd.Property {
 		prop("Delegate", u.Delegate),
 		prop("KillMode", u.KillMode),
 		prop("Environment", u.Environment),
+		prop("EnvironmentFiles", envFiles(u.EnvironmentFiles)),
 		prop("ExecStartPre", execList(u.ExecStartPre...)),
 		prop("ExecStart", execList(u.ExecStart)),
 		prop("ExecStopPost", execList(u.ExecStopPost...)),
@@ -97,6 +113,9 @@ func (u *Unit) Options() []*unit.UnitOption {
 	)
 	for _, e := range u.Environment {
 		opts = append(opts, o("Service", "Environment", quoteArg(e)))
+	}
+	for _, f := range u.EnvironmentFiles {
+		opts = append(opts, o("Service", "EnvironmentFile", "-"+f))
 	}
 	for _, c := range u.ExecStartPre {
 		opts = append(opts, o("Service", "ExecStartPre", execLine(c)))
@@ -161,6 +180,10 @@ func execLine(c Command) string {
 // Environment= parse it: specifiers (%) and variables ($) are escaped so the
 // value reaches the process unchanged.
 func quoteArg(s string) string {
+	if s == "$"+SELinuxArgsVar {
+		// The one word meant to expand: to zero or more arguments.
+		return s
+	}
 	s = strings.ReplaceAll(s, "%", "%%")
 	s = strings.ReplaceAll(s, "$", "$$")
 	if s != "" && !strings.ContainsAny(s, " \t\n\"'\\;") {

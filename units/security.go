@@ -43,7 +43,7 @@ var nspawnCaps = caps.MustParse("AUDIT_CONTROL", "AUDIT_WRITE", "CHOWN", "DAC_OV
 // containers may have, so capabilities beyond nspawn's default are added
 // (all of them for a privileged container); podinit narrows each
 // container to its own set.
-func securityArgs(p *pod.Pod, iso Isolation) []string {
+func securityArgs(p *pod.Pod) []string {
 	var args []string
 	// Validation has checked every capability name.
 	all, _ := p.Spec.Capabilities()
@@ -53,8 +53,25 @@ func securityArgs(p *pod.Pod, iso Isolation) []string {
 	case extra != 0:
 		args = append(args, "--capability="+strings.Join(extra.Names(), ","))
 	}
-	if l := iso.Labels; l != nil {
-		args = append(args, "--selinux-context="+l.Process, "--selinux-apifs-context="+l.File)
+	// The pod's SELinux labels are allocated on the host at start, so
+	// they reach nspawn through the unit's environment file, which
+	// prepare writes: one mechanism for transient, generated and exported
+	// units, whose text never depends on an allocation.
+	return append(args, "$"+SELinuxArgsVar)
+}
+
+// SELinuxArgsVar names the variable, set in the pod's NspawnEnvFile, that
+// holds nspawn's SELinux arguments; empty (zero words) without SELinux.
+const SELinuxArgsVar = "PODUNIT_NSPAWN_SELINUX"
+
+// NspawnEnvFile is the environment file prepare writes for ExecStart.
+func (h Host) NspawnEnvFile(pod string) string { return h.RunDir(pod) + "/nspawn.env" }
+
+// SELinuxArgs are nspawn's arguments for labels l, in the form prepare
+// writes to NspawnEnvFile.
+func SELinuxArgs(l *selinux.Labels) string {
+	if l == nil {
+		return ""
 	}
-	return args
+	return "--selinux-context=" + l.Process + " --selinux-apifs-context=" + l.File
 }

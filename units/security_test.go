@@ -18,8 +18,9 @@ func decodeOne(t *testing.T, text string) *pod.Pod {
 	return pods[0]
 }
 
-// TestSecurityArgs: labels from an enabled host and capabilities beyond
-// nspawn's default reach nspawn's command line.
+// TestSecurityArgs: capabilities beyond nspawn's default reach nspawn's
+// command line, and the SELinux labels reach it through the environment
+// file's variable, which SELinuxArgs fills for an enabled host.
 func TestSecurityArgs(t *testing.T) {
 	p := decodeOne(t, `apiVersion: v1
 kind: Pod
@@ -31,24 +32,30 @@ spec:
     image: img
     securityContext: {capabilities: {add: [NET_ADMIN, SYS_TIME]}}
 `)
-	h := DefaultHost
-	h.Isolate = func(*pod.Pod) (Isolation, error) {
-		l := selinux.Make("s0:c3,c4", selinux.Options{})
-		return Isolation{Labels: &l}, nil
-	}
-	u, err := Compile(p, h)
+	u, err := Compile(p, DefaultHost)
 	if err != nil {
 		t.Fatal(err)
 	}
 	args := u.ExecStart.Argv
-	for _, want := range []string{
-		"--capability=CAP_NET_ADMIN,CAP_SYS_TIME",
-		"--selinux-context=system_u:system_r:container_t:s0:c3,c4",
-		"--selinux-apifs-context=system_u:object_r:container_file_t:s0:c3,c4",
-	} {
+	for _, want := range []string{"--capability=CAP_NET_ADMIN,CAP_SYS_TIME", "$" + SELinuxArgsVar} {
 		if !slices.Contains(args, want) {
 			t.Errorf("nspawn args lack %s:\n%v", want, args)
 		}
+	}
+	if !slices.Contains(u.EnvironmentFiles, DefaultHost.NspawnEnvFile("s")) {
+		t.Errorf("environment files %v", u.EnvironmentFiles)
+	}
+	l := selinux.Make("s0:c3,c4", selinux.Options{})
+	if got := SELinuxArgs(&l); got != "--selinux-context=system_u:system_r:container_t:s0:c3,c4 --selinux-apifs-context=system_u:object_r:container_file_t:s0:c3,c4" {
+		t.Errorf("SELinuxArgs: %s", got)
+	}
+	if SELinuxArgs(nil) != "" {
+		t.Error("SELinuxArgs without labels")
+	}
+	// The variable is the one word systemd expands: never escaped.
+	text, _ := u.File()
+	if !strings.Contains(text, " $"+SELinuxArgsVar+" /podinit") {
+		t.Errorf("unit file escapes the variable:\n%s", text)
 	}
 	// Without labels (SELinux off) and with default capabilities: none.
 	p.Spec.Containers[0].SecurityContext = nil

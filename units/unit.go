@@ -20,6 +20,9 @@ type Unit struct {
 	KillMode string
 
 	Environment  []string
+	// EnvironmentFiles are read (when they exist) just before each
+	// command runs, so ExecStartPre can set variables for ExecStart.
+	EnvironmentFiles []string
 	ExecStartPre []Command
 	ExecStart    Command
 	ExecStopPost []Command
