@@ -95,7 +95,7 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		// SIGTERM reaches nspawn only; nspawn hands it to podinit, which
 		// runs the pod's grace period. The rest of the cgroup is killed
 		// only if that fails.
-		KillMode:    "mixed",
+		KillMode:         "mixed",
 		Environment:      []string{"SYSTEMD_NSPAWN_CONTAINER_SERVICE=podunit"},
 		EnvironmentFiles: []string{h.NspawnEnvFile(name)},
 		// The unit carries its pod: prepare (re)creates the pod's state from

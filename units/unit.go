@@ -19,13 +19,13 @@ type Unit struct {
 	Delegate bool
 	KillMode string
 
-	Environment  []string
+	Environment []string
 	// EnvironmentFiles are read (when they exist) just before each
 	// command runs, so ExecStartPre can set variables for ExecStart.
 	EnvironmentFiles []string
-	ExecStartPre []Command
-	ExecStart    Command
-	ExecStopPost []Command
+	ExecStartPre     []Command
+	ExecStart        Command
+	ExecStopPost     []Command
 
 	Restart string
 	// RestartSec is the pause before systemd restarts a pod whose podinit
