@@ -102,11 +102,11 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		// this spec whenever it differs, so a unit file copied to another
 		// host, generated at boot or started transiently runs the same pod.
 		ExecStartPre: []Command{
-			{Argv: []string{h.Binary, "internal", "prepare", "--spec=" + spec, name}},
+			{Argv: h.internal("prepare", "--spec="+spec, name)},
 		},
 		ExecStart: Command{Argv: nspawnArgs(p, h)},
 		ExecStopPost: []Command{
-			{Argv: []string{h.Binary, "internal", "cleanup", name}},
+			{Argv: h.internal("cleanup", name)},
 		},
 		Restart:                  "on-failure",
 		RestartSec:               5,
@@ -144,6 +144,17 @@ func DecodeSpec(s string) (*pod.Pod, error) {
 		return nil, fmt.Errorf("pod spec in the unit holds %d pods", len(pods))
 	}
 	return pods[0], nil
+}
+
+// internal is the command line of one of the unit's own podunit steps. A
+// state directory other than the default travels with it, so the steps
+// work on the state the unit was compiled for.
+func (h Host) internal(step string, args ...string) []string {
+	argv := []string{h.Binary, "internal", step}
+	if h.StateDir != DefaultHost.StateDir {
+		argv = append(argv, "--state-dir="+h.StateDir)
+	}
+	return append(argv, args...)
 }
 
 func nspawnArgs(p *pod.Pod, h Host) []string {

@@ -92,3 +92,20 @@ func TestSpecRoundTrip(t *testing.T) {
 		t.Fatal("spec changed through the unit")
 	}
 }
+
+func TestStateDirTravels(t *testing.T) {
+	h := units.DefaultHost
+	h.StateDir = "/srv/podunit"
+	u, err := units.Compile(decodeOne(t, fleetPod), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range append(u.ExecStartPre, u.ExecStopPost...) {
+		if c.Argv[3] != "--state-dir=/srv/podunit" {
+			t.Errorf("%v does not carry the state directory", c.Argv)
+		}
+	}
+	if !strings.Contains(strings.Join(u.ExecStart.Argv, " "), "--directory=/srv/podunit/pods/web/root") {
+		t.Errorf("nspawn: %v", u.ExecStart.Argv)
+	}
+}
