@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/podunit/podunit/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -88,39 +89,10 @@ func (s *Store) writeIndex(idx *index) error {
 	if err != nil {
 		return fmt.Errorf("encode image index: %w", err)
 	}
-	if err := writeFileAtomic(s.indexPath(), s.tmpDir(), append(data, '\n')); err != nil {
+	if err := atomicfile.Write(s.indexPath(), append(data, '\n'), atomicfile.Options{Perm: 0o644, Durable: true, TempDir: s.tmpDir()}); err != nil {
 		return fmt.Errorf("write image index: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes via a temp file in tmpDir (same filesystem) and
-// renames it over path, syncing so a crash leaves the old or the new file.
-func writeFileAtomic(path, tmpDir string, data []byte) error {
-	f, err := os.CreateTemp(tmpDir, filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
 }
 
 func syncDir(dir string) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/podunit/podunit/atomicfile"
 	"io/fs"
 	"os"
 	"strings"
@@ -187,12 +188,8 @@ func saveRecord(path string, a *Attachment) error {
 	if err != nil {
 		return fmt.Errorf("encode network record: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("write network record: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write network record: %w", err)
+	if err := atomicfile.Write(path, append(b, '\n'), atomicfile.Options{Perm: 0o600}); err != nil {
+		return fmt.Errorf("network record: %w", err)
 	}
 	return nil
 }

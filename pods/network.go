@@ -3,6 +3,7 @@ package pods
 import (
 	"context"
 	"fmt"
+	"github.com/podunit/podunit/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,7 +112,7 @@ func (m *Manager) writeEtcFiles(p *pod.Pod, hostname string, addrs []string) err
 		"resolv.conf": network.ResolvConf(resolv, &p.Spec),
 	}
 	for _, f := range plan.EtcFiles {
-		if err := writeFileAtomic(filepath.Join(dir, f), files[f]); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f), files[f], atomicfile.Options{Perm: 0o644}); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/podunit/podunit/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -124,7 +125,7 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return fmt.Errorf("encode plan of pod %q: %w", name, err)
 	}
-	if err := writeFileAtomic(filepath.Join(run, "plan.json"), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(run, "plan.json"), b, atomicfile.Options{Perm: 0o644}); err != nil {
 		return fmt.Errorf("write plan of pod %q: %w", name, err)
 	}
 	return nil
@@ -241,14 +242,6 @@ func (m *Manager) Cleanup(name string) error {
 	return nil
 }
 
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
 // ImageInUse reports whether any pod on this host runs from the image, so
 // the store can refuse to delete its layers from under a pod.
 func (m *Manager) ImageInUse(id string) bool {
@@ -280,5 +273,5 @@ func (m *Manager) writeNspawnEnv(p *pod.Pod) error {
 		return err
 	}
 	line := fmt.Sprintf("%s=\"%s\"\n", units.SELinuxArgsVar, units.SELinuxArgs(iso.Labels))
-	return writeFileAtomic(m.Host.NspawnEnvFile(p.Metadata.Name), []byte(line))
+	return atomicfile.Write(m.Host.NspawnEnvFile(p.Metadata.Name), []byte(line), atomicfile.Options{Perm: 0o644})
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/podunit/podunit/atomicfile"
 	"hash/fnv"
 	"os"
 	"path/filepath"
@@ -113,34 +114,10 @@ func (t *Table) update(f func(map[string]int) (bool, error)) error {
 	if err != nil || !changed {
 		return err
 	}
-	return writeAtomic(t.Path, m)
-}
-
-func writeAtomic(path string, m map[string]int) error {
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
+	if data, err = json.MarshalIndent(m, "", "  "); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.Write(append(data, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(t.Path, append(data, '\n'), atomicfile.Options{Perm: 0o600, Durable: true})
 }
 
 // Holders lists the pods that hold a slot.
