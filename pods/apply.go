@@ -88,7 +88,7 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 	if _, err := m.compile(ctx, p, pullByPolicy); err != nil {
 		return "", err
 	}
-	if _, err := m.checkNetwork(ctx, p); err != nil {
+	if _, err := m.checkNetwork(ctx, p, true); err != nil {
 		return "", err
 	}
 	u, err := units.Compile(p, m.Host)

@@ -29,8 +29,10 @@ func (m *Manager) networkRecord(name string) string {
 
 // checkNetwork makes sure the pod's network can be joined before anything
 // changes: a hostNetwork pod has none; any other pod joins the network
-// its annotation names, or the default one.
-func (m *Manager) checkNetwork(ctx context.Context, p *pod.Pod) (*network.Network, error) {
+// its annotation names, or the default one. With validate, every plugin is
+// asked for its version too (a process each): apply does that once; the
+// start path only finds the network, and ADD reports a plugin it lacks.
+func (m *Manager) checkNetwork(ctx context.Context, p *pod.Pod, validate bool) (*network.Network, error) {
 	name, chosen := p.Metadata.Annotations[network.Annotation]
 	if p.Spec.HostNetwork {
 		if chosen {
@@ -41,7 +43,11 @@ func (m *Manager) checkNetwork(ctx context.Context, p *pod.Pod) (*network.Networ
 	if !chosen {
 		name = network.DefaultName
 	}
-	n, err := m.Net.Check(ctx, name)
+	find := m.Net.Find
+	if validate {
+		find = func(name string) (*network.Network, error) { return m.Net.Check(ctx, name) }
+	}
+	n, err := find(name)
 	if err != nil && chosen {
 		return nil, fmt.Errorf("metadata.annotations[%s]: %w", network.Annotation, err)
 	}
@@ -50,7 +56,7 @@ func (m *Manager) checkNetwork(ctx context.Context, p *pod.Pod) (*network.Networ
 
 // setupNetwork attaches the pod to its network and returns its addresses.
 func (m *Manager) setupNetwork(ctx context.Context, p *pod.Pod) ([]string, error) {
-	n, err := m.checkNetwork(ctx, p)
+	n, err := m.checkNetwork(ctx, p, false)
 	if err != nil || n == nil {
 		return nil, err
 	}
