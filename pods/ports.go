@@ -3,43 +3,20 @@ package pods
 import (
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/podstate"
 )
-
-// portsLock serialises host port claims across every apply on the host.
-type portsLock struct{ f *os.File }
-
-// Unlock releases the lock; releasing twice is allowed.
-func (l *portsLock) Unlock() {
-	if l.f != nil {
-		l.f.Close()
-		l.f = nil
-	}
-}
 
 // claimPorts takes the host-wide ports lock and checks that no other
 // applied pod publishes a host port p wants. The caller holds the lock
 // until p's state is saved, which is what makes its claim visible.
-func (m *Manager) claimPorts(p *pod.Pod) (*portsLock, error) {
-	if err := os.MkdirAll(m.State.LockDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create lock directory: %w", err)
-	}
-	path := filepath.Join(m.State.LockDir, "ports.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+func (m *Manager) claimPorts(p *pod.Pod) (*podstate.Lock, error) {
+	l, err := m.State.HostLock("ports", true)
 	if err != nil {
-		return nil, fmt.Errorf("open lock %s: %w", path, err)
+		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	l := &portsLock{f: f}
 	want := p.Spec.HostPorts()
 	if len(want) == 0 {
 		return l, nil

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Lock is a held per-pod lock.
+// Lock is a held lock, a pod's or a host-wide one.
 type Lock struct {
 	f    *os.File
 	path string
@@ -42,25 +42,30 @@ func (s *Store) Lock(name string) (*Lock, error) {
 	}
 }
 
-// Unlock releases the lock.
-func (l *Lock) Unlock() { l.f.Close() }
+// Unlock releases the lock; unlocking twice is allowed, so a caller can
+// release early and still defer the unlock.
+func (l *Lock) Unlock() {
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+}
 
 // Release removes the lock file and releases the lock: used when the pod is
 // gone, so that no lock file outlives it.
 func (l *Lock) Release() {
 	os.Remove(l.path)
-	l.f.Close()
+	l.Unlock()
 }
 
-// Lifecycle is held shared by every command that may allocate for a pod
-// before its state exists (apply, prepare) and exclusively by gc, which
-// frees allocations of pods without state: gc never frees what an apply
-// in flight has just taken.
-func (s *Store) Lifecycle(exclusive bool) (*Lock, error) {
+// HostLock takes a host-wide lock (not a pod's), shared or exclusive. Its
+// file starts with a dot, which no pod name can, so no pod's lock is ever
+// the same file.
+func (s *Store) HostLock(name string, exclusive bool) (*Lock, error) {
 	if err := os.MkdirAll(s.LockDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create lock directory: %w", err)
 	}
-	path := filepath.Join(s.LockDir, "lifecycle.lock")
+	path := filepath.Join(s.LockDir, "."+name+".lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
@@ -75,3 +80,9 @@ func (s *Store) Lifecycle(exclusive bool) (*Lock, error) {
 	}
 	return &Lock{f: f, path: path}, nil
 }
+
+// Lifecycle is held shared by every command that may allocate for a pod
+// before its state exists (apply, prepare) and exclusively by gc, which
+// frees allocations of pods without state: gc never frees what an apply
+// in flight has just taken.
+func (s *Store) Lifecycle(exclusive bool) (*Lock, error) { return s.HostLock("lifecycle", exclusive) }

@@ -48,3 +48,30 @@ func TestLockExcludes(t *testing.T) {
 		t.Fatalf("order %v", order)
 	}
 }
+
+// TestHostLockIsNotAPodLock: a pod named like a host-wide lock must not
+// share its file, or apply would wait on itself.
+func TestHostLockIsNotAPodLock(t *testing.T) {
+	s := &Store{Host: units.Host{StateDir: t.TempDir()}, LockDir: t.TempDir()}
+	pl, err := s.Lock("ports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Release()
+	done := make(chan error, 1)
+	go func() {
+		hl, err := s.HostLock("ports", true)
+		if err == nil {
+			hl.Unlock()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the host ports lock waits for the pod named ports")
+	}
+}
