@@ -51,14 +51,15 @@ func Write(path string, data []byte, o Options) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if o.Durable {
-		if err := syncDir(filepath.Dir(path)); err != nil {
+		if err := SyncDir(filepath.Dir(path)); err != nil {
 			return fmt.Errorf("write %s: sync directory: %w", path, err)
 		}
 	}
 	return nil
 }
 
-func syncDir(dir string) error {
+// SyncDir makes a directory's entries (a rename into it) durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

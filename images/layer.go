@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/podunit/podunit/atomicfile"
 	"hash"
 	"io"
 	"io/fs"
@@ -150,7 +151,7 @@ func (s *Store) ensureLayer(ctx context.Context, src layerSource, stageDir strin
 		return 0, fmt.Errorf("layer %s: %w", src.diffID, err)
 	}
 	committed = true
-	if err := syncDir(s.layersDir()); err != nil {
+	if err := atomicfile.SyncDir(s.layersDir()); err != nil {
 		return 0, fmt.Errorf("layer %s: sync: %w", src.diffID, err)
 	}
 	return res.Size, nil
