@@ -349,3 +349,36 @@ func (e *env) assertNoNetTrace(pod string) {
 		e.t.Errorf("netns mount of %s left", pod)
 	}
 }
+
+// TestConcurrentStarts: pods that systemd starts together on a fresh host
+// (boot, a template's instances) race for the first bridge, chains and
+// namespace directory; all come up with their own addresses and leave
+// nothing behind.
+func TestConcurrentStarts(t *testing.T) {
+	e := boot(t)
+	baseline := e.netTraces()
+	e.write("tmpl.yaml", bootPod("burst", "up"))
+	e.write("podunit-burst@.service", e.must("podunit", "unit", "--template", "-f", "/scratch/tmpl.yaml"))
+	e.must("sh", "-c", "cp /scratch/podunit-burst@.service /etc/systemd/system/ && systemctl daemon-reload")
+	var unitNames, pods []string
+	for i := range 6 {
+		unitNames = append(unitNames, fmt.Sprintf("podunit-burst@%d.service", i))
+		pods = append(pods, fmt.Sprintf("burst-%d", i))
+	}
+	e.must(append([]string{"systemctl", "start"}, unitNames...)...)
+	ips := map[string]string{}
+	for _, p := range pods {
+		ip := e.podIP(p)
+		if other, ok := ips[ip]; ok {
+			t.Fatalf("%s and %s share address %s", p, other, ip)
+		}
+		ips[ip] = p
+	}
+	e.must(append([]string{"podunit", "delete"}, pods...)...)
+	if got := e.netTraces(); !slices.Equal(got, baseline) {
+		t.Errorf("network traces after delete:\n%v\nbefore:\n%v", got, baseline)
+	}
+	if out, _, _ := e.run("findmnt", "-rn", "-o", "TARGET"); strings.Count(out, "/run/podunit/netns\n") > 1 {
+		t.Errorf("namespace directory mounted more than once:\n%s", out)
+	}
+}

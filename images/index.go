@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/podunit/podunit/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/podunit/podunit/atomicfile"
 )
 
 const indexVersion = 1

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/podunit/podunit/atomicfile"
 	"hash"
 	"io"
 	"io/fs"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podunit/podunit/atomicfile"
 )
 
 // layerMeta is layers/<hex>/layer.json, written inside the staging directory

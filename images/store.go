@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/podunit/podunit/flock"
 )
 
 // Store is a content-addressed image store rooted at one directory. Its
@@ -48,24 +48,13 @@ func (s *Store) layersDir() string   { return filepath.Join(s.root, "layers") }
 func (s *Store) tmpDir() string      { return filepath.Join(s.root, "tmp") }
 func (s *Store) incomingDir() string { return filepath.Join(s.root, "incoming") }
 
-// lock takes the writer lock. Each call opens its own file description, so
-// goroutines of one process exclude each other like separate processes do.
+// lock takes the writer lock.
 func (s *Store) lock() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(s.root, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	l, err := flock.Acquire(filepath.Join(s.root, "lock"), true)
 	if err != nil {
-		return nil, fmt.Errorf("image store lock: %w", err)
+		return nil, fmt.Errorf("image store: %w", err)
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("image store lock: %w", err)
-	}
-	return func() { f.Close() }, nil
+	return l.Unlock, nil
 }
 
 func (s *Store) image(r *record) *Image {

@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/podunit/podunit/atomicfile"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/types"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/podunit/podunit/atomicfile"
+	"github.com/podunit/podunit/flock"
 )
 
 // IfName is the pod's interface on its network.
@@ -52,6 +55,23 @@ func (a *Attachment) Addresses() []string {
 	return out
 }
 
+// lock takes the host's network lock. CNI operations run one at a time:
+// the plugins share the bridge, the iptables chains and the namespace
+// directory, and not all of them survive a concurrent ADD or DEL (the
+// firewall and portmap chain races Podman and Nomad met, iptables-nft
+// transactions, the first pod's shared mount of the namespace directory).
+// One ADD takes tens of milliseconds, so waiting costs little.
+func (c Config) lock() (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(c.LockFile), 0o700); err != nil {
+		return nil, fmt.Errorf("network lock: %w", err)
+	}
+	l, err := flock.Acquire(c.LockFile, true)
+	if err != nil {
+		return nil, fmt.Errorf("network lock: %w", err)
+	}
+	return l.Unlock, nil
+}
+
 func (c Config) cni() *libcni.CNIConfig {
 	return libcni.NewCNIConfigWithCacheDir(c.PluginDirs, c.CacheDir, nil)
 }
@@ -87,11 +107,11 @@ func (c Config) Setup(ctx context.Context, pod, namespace string, n *Network, po
 	}
 	res, err := c.add(ctx, a)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("attach pod %q to CNI network %q: %w", pod, n.Name, err), c.Teardown(ctx, a, recordPath))
+		return nil, errors.Join(fmt.Errorf("attach pod %q to CNI network %q: %w", pod, n.Name, err), c.teardown(ctx, a, recordPath))
 	}
 	r, err := types100.NewResultFromResult(res)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("CNI network %q: result: %w", n.Name, err), c.Teardown(ctx, a, recordPath))
+		return nil, errors.Join(fmt.Errorf("CNI network %q: result: %w", n.Name, err), c.teardown(ctx, a, recordPath))
 	}
 	for _, ip := range r.IPs {
 		a.IPs = append(a.IPs, ip.Address.String())
@@ -100,7 +120,7 @@ func (c Config) Setup(ctx context.Context, pod, namespace string, n *Network, po
 		err = saveRecord(recordPath, a)
 	}
 	if err != nil {
-		return nil, errors.Join(err, c.Teardown(ctx, a, recordPath))
+		return nil, errors.Join(err, c.teardown(ctx, a, recordPath))
 	}
 	return a, nil
 }
@@ -124,10 +144,10 @@ func (c Config) add(ctx context.Context, a *Attachment) (types.Result, error) {
 	return cni.AddNetworkList(ctx, list, a.runtimeConf(IfName))
 }
 
-// Teardown runs CNI DEL (which frees the address, the host's veth end,
+// teardown runs CNI DEL (which frees the address, the host's veth end,
 // masquerade and port rules) and removes the namespace and the record.
 // DEL is idempotent, so Teardown is safe on a partial or absent setup.
-func (c Config) Teardown(ctx context.Context, a *Attachment, recordPath string) error {
+func (c Config) teardown(ctx context.Context, a *Attachment, recordPath string) error {
 	var errs []error
 	list, err := libcni.NetworkConfFromBytes(a.Conflist)
 	if err == nil {
@@ -157,6 +177,15 @@ func (c Config) Teardown(ctx context.Context, a *Attachment, recordPath string) 
 // Release tears down whatever a pod's record says it has, and a namespace
 // left at the pod's path without a record. Nothing there is not an error.
 func (c Config) Release(ctx context.Context, pod, recordPath string) error {
+	unlock, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return c.release(ctx, pod, recordPath)
+}
+
+func (c Config) release(ctx context.Context, pod, recordPath string) error {
 	a, err := LoadRecord(recordPath)
 	if err != nil {
 		return err
@@ -164,7 +193,7 @@ func (c Config) Release(ctx context.Context, pod, recordPath string) error {
 	if a == nil {
 		return removeNetns(c.NetnsPath(pod))
 	}
-	return c.Teardown(ctx, a, recordPath)
+	return c.teardown(ctx, a, recordPath)
 }
 
 // LoadRecord reads an attachment record; nil, nil if there is none.

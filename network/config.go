@@ -38,6 +38,8 @@ type Config struct {
 	NetnsDir string
 	// LeaseDir is host-local's allocation store (fixed by the plugin).
 	LeaseDir string
+	// LockFile serialises podunit's CNI operations host-wide.
+	LockFile string
 }
 
 // Default is the layout on a Debian host with containernetworking-plugins.
@@ -47,6 +49,7 @@ var Default = Config{
 	CacheDir:   "/var/lib/podunit/cni",
 	NetnsDir:   "/run/podunit/netns",
 	LeaseDir:   "/var/lib/cni/networks",
+	LockFile:   "/run/podunit/locks/.network.lock",
 }
 
 // ContainerID is the CNI container ID of a pod: pod names are unique per

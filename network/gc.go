@@ -57,8 +57,13 @@ func (c Config) Traces() (map[string]bool, error) {
 // namespace, iptables rules DEL could not reach, and any lease host-local
 // still holds for the pod.
 func (c Config) GCPod(ctx context.Context, pod, recordPath string) error {
+	unlock, err := c.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	var errs []error
-	if err := c.Release(ctx, pod, recordPath); err != nil {
+	if err := c.release(ctx, pod, recordPath); err != nil {
 		errs = append(errs, err)
 	}
 	cached, err := c.cni().GetCachedAttachments(ContainerID(pod))

@@ -3,10 +3,11 @@ package podinit
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/podunit/podunit/atomicfile"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/podunit/podunit/atomicfile"
 )
 
 // Pod phases as in Kubernetes.

@@ -3,11 +3,11 @@ package pods
 import (
 	"context"
 	"fmt"
-	"github.com/podunit/podunit/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/podunit/podunit/atomicfile"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/podunit/podunit/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/podunit/podunit/atomicfile"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podinit"

@@ -5,14 +5,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
+	"github.com/podunit/podunit/flock"
 )
 
 // Lock is a held lock, a pod's or a host-wide one.
-type Lock struct {
-	f    *os.File
-	path string
-}
+type Lock struct{ *flock.Lock }
 
 // Lock takes the pod's exclusive lock, waiting for another podunit process
 // that holds it. Locks live on /run, so a reboot frees them.
@@ -22,39 +19,24 @@ func (s *Store) Lock(name string) (*Lock, error) {
 	}
 	path := filepath.Join(s.LockDir, name+".lock")
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		l, err := flock.Acquire(path, true)
 		if err != nil {
-			return nil, fmt.Errorf("open lock %s: %w", path, err)
-		}
-		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
+			return nil, err
 		}
 		// The holder before us may have removed the file (delete cleans
 		// up its lock); then we hold a lock on an orphaned inode and must
 		// retry on the path as it is now.
-		var held, now unix.Stat_t
-		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &now) == nil &&
-			held.Ino == now.Ino && held.Dev == now.Dev {
-			return &Lock{f: f, path: path}, nil
+		if l.Current() {
+			return &Lock{l}, nil
 		}
-		f.Close()
-	}
-}
-
-// Unlock releases the lock; unlocking twice is allowed, so a caller can
-// release early and still defer the unlock.
-func (l *Lock) Unlock() {
-	if l.f != nil {
-		l.f.Close()
-		l.f = nil
+		l.Unlock()
 	}
 }
 
 // Release removes the lock file and releases the lock: used when the pod is
 // gone, so that no lock file outlives it.
 func (l *Lock) Release() {
-	os.Remove(l.path)
+	os.Remove(l.Path())
 	l.Unlock()
 }
 
@@ -65,20 +47,11 @@ func (s *Store) HostLock(name string, exclusive bool) (*Lock, error) {
 	if err := os.MkdirAll(s.LockDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create lock directory: %w", err)
 	}
-	path := filepath.Join(s.LockDir, "."+name+".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	l, err := flock.Acquire(filepath.Join(s.LockDir, "."+name+".lock"), exclusive)
 	if err != nil {
-		return nil, fmt.Errorf("open lock %s: %w", path, err)
+		return nil, err
 	}
-	how := unix.LOCK_SH
-	if exclusive {
-		how = unix.LOCK_EX
-	}
-	if err := unix.Flock(int(f.Fd()), how); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return &Lock{f: f, path: path}, nil
+	return &Lock{l}, nil
 }
 
 // Lifecycle is held shared by every command that may allocate for a pod

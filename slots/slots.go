@@ -9,12 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/podunit/podunit/atomicfile"
 	"hash/fnv"
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
+	"github.com/podunit/podunit/atomicfile"
+	"github.com/podunit/podunit/flock"
 )
 
 // Table allocates slots 0..Size-1. What names the resource in errors.
@@ -83,22 +83,11 @@ func (t *Table) update(f func(map[string]int) (bool, error)) error {
 	if err := os.MkdirAll(filepath.Dir(t.Path), 0o700); err != nil {
 		return fmt.Errorf("%s table: %w", t.What, err)
 	}
-	lock, err := os.OpenFile(t.Path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := flock.Acquire(t.Path+".lock", true)
 	if err != nil {
 		return fmt.Errorf("%s table: %w", t.What, err)
 	}
-	defer lock.Close()
-	// flock locks belong to the open file: each call opens its own, so
-	// goroutines of one process exclude each other as processes do.
-	for {
-		err = unix.Flock(int(lock.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("lock %s table: %w", t.What, err)
-	}
+	defer lock.Unlock()
 	m := map[string]int{}
 	data, err := os.ReadFile(t.Path)
 	switch {

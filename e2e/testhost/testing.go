@@ -93,14 +93,16 @@ func (h *Host) Reboot(t testing.TB) {
 }
 
 // MustRun runs args inside the host and returns stdout; a non-zero exit
-// fails t with both outputs.
+// fails t with both outputs and the end of the host's journal, which is
+// where a failed unit's reason is (CI keeps no host to look into).
 func (h *Host) MustRun(t testing.TB, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out, errOut, code, err := h.Run(ctx, args...)
 	if err != nil || code != 0 {
-		t.Fatalf("in test host: %s: exit %d, err %v\n--- stdout:\n%s--- stderr:\n%s", strings.Join(args, " "), code, err, out, errOut)
+		journal, _, _, _ := h.Run(ctx, "journalctl", "--no-pager", "-q", "-o", "short-monotonic", "-n", "80")
+		t.Fatalf("in test host: %s: exit %d, err %v\n--- stdout:\n%s--- stderr:\n%s--- journal:\n%s", strings.Join(args, " "), code, err, out, errOut, journal)
 	}
 	return out
 }
