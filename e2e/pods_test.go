@@ -449,6 +449,18 @@ func TestConcurrentApply(t *testing.T) {
 	}
 	e.must("podunit", "delete", "web")
 	e.assertNoTrace("web")
+
+	// A unit of the pod's name left running without state (a crash
+	// between starting it and saving the pod) is replaced, not an error.
+	e.must("systemd-run", "-q", "--unit=podunit-web.service", "sleep", "1000")
+	if out := e.must("podunit", "apply", "-f", path); strings.TrimSpace(out) != "pod/web created" {
+		t.Fatalf("apply over a leftover unit: %q", out)
+	}
+	if st := e.status("web"); st.Status != "Running" {
+		t.Fatalf("pod after replacing a leftover unit: %+v", st)
+	}
+	e.must("podunit", "delete", "web")
+	e.assertNoTrace("web")
 }
 
 // TestBadInput: every bad input fails clearly, with a non-zero exit, and

@@ -142,17 +142,22 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		if err := m.State.Remove(name); err != nil {
 			return "", err
 		}
-	} else if err := stopUnit(ctx, conn, u.Name); err != nil {
-		// A leftover unit of that name (from a crash before its state was
-		// written) would make the start fail with "already exists".
-		return "", err
 	}
 
 	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name}); err != nil {
 		return "", err
 	}
 	ports.Unlock()
-	if err := startUnit(ctx, conn, u); err != nil {
+	err = startUnit(ctx, conn, u)
+	if errors.Is(err, errUnitExists) {
+		// A leftover unit of that name (a crash before its state was
+		// written). Stopping it first on every apply would cost two more
+		// round trips to systemd on the start path.
+		if err = stopUnit(ctx, conn, u.Name); err == nil {
+			err = startUnit(ctx, conn, u)
+		}
+	}
+	if err != nil {
 		// Leave nothing behind: stop whatever started, forget the unit,
 		// drop the state.
 		cleanupErr := errors.Join(stopUnit(context.WithoutCancel(ctx), conn, u.Name), m.State.Remove(name))

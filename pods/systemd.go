@@ -2,12 +2,14 @@ package pods
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
+	"github.com/godbus/dbus/v5"
 
 	"github.com/podunit/podunit/units"
 )
@@ -53,12 +55,19 @@ func unitStateOf(ctx context.Context, conn *sd.Conn, name string) (unitState, er
 	return st, nil
 }
 
+// errUnitExists: a unit of the transient unit's name is loaded already.
+var errUnitExists = errors.New("unit exists")
+
 // startUnit starts a transient unit and waits for its job. A job that does
 // not end "done" is explained with systemd's own words.
 func startUnit(ctx context.Context, conn *sd.Conn, u *units.Unit) error {
 	since := time.Now()
 	ch := make(chan string, 1)
 	if _, err := conn.StartTransientUnitContext(ctx, u.Name, "fail", u.Properties(), ch); err != nil {
+		var derr dbus.Error
+		if errors.As(err, &derr) && derr.Name == "org.freedesktop.systemd1.UnitExists" {
+			err = errors.Join(errUnitExists, err)
+		}
 		return fmt.Errorf("start %s: %w", u.Name, err)
 	}
 	select {
