@@ -29,6 +29,29 @@ func (e *env) containerStatus(pod, container string) string {
 	return out
 }
 
+// hostFilters counts the seccomp filters a service of the test host
+// inherits (the nspawn that runs the test host installs some; a real host
+// has none).
+func (e *env) hostFilters() int {
+	e.t.Helper()
+	n, err := strconv.Atoi(statusField(e.must("systemd-run", "-q", "--wait", "--pipe", "cat", "/proc/self/status"), "Seccomp_filters"))
+	if err != nil {
+		e.t.Fatalf("host's seccomp filters: %v", err)
+	}
+	return n
+}
+
+// execFromService runs podunit exec from a transient service, so that the
+// exec'd command starts from what a service of the host has, as the
+// pod's container does (test commands enter the host from outside).
+func (e *env) execFromService(pod string, args ...string) string {
+	e.t.Helper()
+	if len(args) > 0 && args[0] != "-c" {
+		args = append([]string{"--"}, args...)
+	}
+	return e.must(append([]string{"systemd-run", "-q", "--wait", "--pipe", "podunit", "exec", pod}, args...)...)
+}
+
 func checkStatus(t *testing.T, who, status string, want map[string]string) {
 	t.Helper()
 	for f, w := range want {
@@ -139,6 +162,13 @@ spec:
 		st := e.must("podunit", "exec", "plain", "--", "cat", "/proc/self/status")
 		if statusField(st, "Seccomp") != "2" {
 			t.Fatalf("exec'd process is not filtered:\n%s", st)
+		}
+		// The same filters, not merely some: the container is not
+		// filtered by more (nspawn's own filter) than what exec carries.
+		base := e.hostFilters()
+		x := statusField(e.execFromService("plain", "cat", "/proc/self/status"), "Seccomp_filters")
+		if c := statusField(status, "Seccomp_filters"); c != fmt.Sprint(base+1) || x != c {
+			t.Fatalf("seccomp filters: container %q, exec %q; want the host's %d + 1 each", c, x, base)
 		}
 		_, errOut, code := e.run("podunit", "exec", "plain", "--", "busybox", "unshare", "-U", "true")
 		if code == 0 || !strings.Contains(errOut, "Operation not permitted") {
@@ -296,7 +326,11 @@ spec:
 		e.must("podunit", "exec", "sc", "-c", "caps", "--", "ip", "link", "set", "lo", "up")
 	})
 	t.Run("seccomp Unconfined", func(t *testing.T) {
-		e.containerStatus("sc", "unconfined")
+		// Unconfined adds no filter to what the host's services have, in
+		// the container and in exec.
+		base := fmt.Sprint(e.hostFilters())
+		checkStatus(t, "unconfined container", e.containerStatus("sc", "unconfined"), map[string]string{"Seccomp_filters": base})
+		checkStatus(t, "exec into unconfined", e.execFromService("sc", "-c", "unconfined", "--", "cat", "/proc/self/status"), map[string]string{"Seccomp_filters": base})
 		e.must("podunit", "exec", "sc", "-c", "unconfined", "--", "busybox", "unshare", "-U", "true")
 	})
 	t.Run("seccomp Localhost", func(t *testing.T) {

@@ -95,8 +95,14 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		// SIGTERM reaches nspawn only; nspawn hands it to podinit, which
 		// runs the pod's grace period. The rest of the cgroup is killed
 		// only if that fails.
-		KillMode:         "mixed",
-		Environment:      []string{"SYSTEMD_NSPAWN_CONTAINER_SERVICE=podunit"},
+		KillMode: "mixed",
+		// SYSTEMD_SECCOMP=0 turns nspawn's own syscall filter off: each
+		// container gets the filter its securityContext asks for from
+		// podinit, and `podunit exec`, which starts from the host, can
+		// carry exactly that filter. With nspawn's filter stacked on top,
+		// a container would be filtered more than a command exec'd into
+		// it, and Unconfined would not mean unconfined.
+		Environment:      []string{"SYSTEMD_NSPAWN_CONTAINER_SERVICE=podunit", "SYSTEMD_SECCOMP=0"},
 		EnvironmentFiles: []string{h.NspawnEnvFile(name)},
 		// The unit carries its pod: prepare (re)creates the pod's state from
 		// this spec whenever it differs, so a unit file copied to another
