@@ -12,6 +12,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 )
 
 // sourceImage is one image found in a local archive or layout.
@@ -34,10 +35,8 @@ type sourceImage struct {
 // unpacked again. A name already held by another image moves to the loaded
 // one (the other stays, possibly untagged). progress, if not nil, receives
 // human-readable lines. The store lock is held throughout.
-func (s *Store) Load(ctx context.Context, path string, progress io.Writer) ([]*Image, error) {
-	if progress == nil {
-		progress = io.Discard
-	}
+func (s *Store) Load(ctx context.Context, path string, w io.Writer) ([]*Image, error) {
+	progress := newProgress(w)
 	unlock, err := s.lock()
 	if err != nil {
 		return nil, err
@@ -113,6 +112,11 @@ func (s *Store) loadImage(ctx context.Context, src sourceImage, progress io.Writ
 		return nil, fmt.Errorf("image %s: %d layers but config lists %d diff IDs", ShortID(id), len(layers), len(cfg.RootFS.DiffIDs))
 	}
 	rec := newRecord(id, cfg, src.names, src.manifestDigest)
+	rec.Layers = make([]layerRecord, len(layers))
+	// Layers unpack side by side, as a pull's do: creating files costs
+	// the kernel more than anything podunit does, and it scales with CPUs.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(DefaultJobs)
 	for i, l := range layers {
 		ls := layerSource{diffID: cfg.RootFS.DiffIDs[i].String(), open: l.Uncompressed}
 		if src.fromBlobs {
@@ -122,11 +126,17 @@ func (s *Store) loadImage(ctx context.Context, src sourceImage, progress io.Writ
 			}
 			ls.digest, ls.open = d.String(), l.Compressed
 		}
-		size, err := s.ensureLayer(ctx, ls, s.tmpDir(), progress)
-		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", ShortID(id), err)
-		}
-		rec.Layers = append(rec.Layers, layerRecord{DiffID: ls.diffID, Size: size})
+		g.Go(func() error {
+			size, err := s.ensureLayer(gctx, ls, s.tmpDir(), progress)
+			if err != nil {
+				return fmt.Errorf("image %s: %w", ShortID(id), err)
+			}
+			rec.Layers[i] = layerRecord{DiffID: ls.diffID, Size: size}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	// Blobs after layers: an image record is only written once all of its
 	// content is in place.

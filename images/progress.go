@@ -52,6 +52,13 @@ func (p *progress) printf(format string, args ...any) {
 	p.draw()
 }
 
+// Write prints lines above the bars; with it a progress is a writer that
+// goroutines can share.
+func (p *progress) Write(b []byte) (int, error) {
+	p.printf("%s", b)
+	return len(b), nil
+}
+
 func (p *progress) bar(name string, total int64) *bar {
 	p.mu.Lock()
 	defer p.mu.Unlock()

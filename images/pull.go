@@ -39,6 +39,10 @@ type PullOptions struct {
 	Progress io.Writer
 }
 
+// DefaultJobs is how many layers a pull or load fetches and unpacks at
+// once.
+const DefaultJobs = 3
+
 // layerAttempts is how often a layer is fetched before a pull gives up on a
 // transient failure (connection reset mid-blob, which the HTTP retries of
 // go-containerregistry do not cover).
@@ -60,7 +64,7 @@ type pullTarget struct {
 func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) ([]*Image, error) {
 	prog := newProgress(o.Progress)
 	if o.Jobs <= 0 {
-		o.Jobs = 3
+		o.Jobs = DefaultJobs
 	}
 	want, err := parsePlatform(o.Platform)
 	if err != nil {

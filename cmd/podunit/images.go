@@ -95,7 +95,7 @@ $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
 	f.StringVar(&o.Platform, "platform", "", "os/arch[/variant] to pull from a multi-platform image (default: this host's)")
 	f.BoolVar(&o.AllPlatforms, "all-platforms", false, "store the images of every platform; the tag names --platform's")
 	f.BoolVar(&tlsVerify, "tls-verify", true, "require HTTPS with a verified certificate for this image's registry")
-	f.IntVar(&o.Jobs, "jobs", 3, "layers downloaded and unpacked at once")
+	f.IntVar(&o.Jobs, "jobs", images.DefaultJobs, "layers downloaded and unpacked at once")
 	return cmd
 }
 
