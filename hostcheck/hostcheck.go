@@ -170,7 +170,7 @@ func kvmCheck() Check {
 }
 
 // cniPlugins are the standard plugins podunit's default network uses.
-var cniPlugins = []string{"bridge", "host-local", "loopback", "portmap", "firewall"}
+var cniPlugins = []string{"bridge", "host-local", "portmap", "firewall"}
 
 func cniCheck() Check {
 	c := Check{Name: "cni"}

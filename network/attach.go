@@ -94,7 +94,7 @@ func (a *Attachment) runtimeConf(ifName string) *libcni.RuntimeConf {
 }
 
 // Setup creates the pod's network namespace and attaches it to the
-// network: loopback up, then the network's plugins. The record is saved
+// network: its namespace (loopback up), then the network's plugins. The record is saved
 // at recordPath before anything is created. On failure everything made so
 // far is torn down again.
 func (c Config) Setup(ctx context.Context, pod, namespace string, n *Network, ports []PortMapping, recordPath string) (*Attachment, error) {
@@ -130,18 +130,10 @@ func (c Config) add(ctx context.Context, a *Attachment) (types.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	lo, err := libcni.NetworkPluginConfFromBytes([]byte(loopbackConf))
-	if err != nil {
-		return nil, err
-	}
 	if err := createNetns(a.NetNS); err != nil {
 		return nil, err
 	}
-	cni := c.cni()
-	if _, err := cni.AddNetwork(ctx, lo, a.runtimeConf("lo")); err != nil {
-		return nil, fmt.Errorf("loopback: %w", err)
-	}
-	return cni.AddNetworkList(ctx, list, a.runtimeConf(IfName))
+	return c.cni().AddNetworkList(ctx, list, a.runtimeConf(IfName))
 }
 
 // teardown runs CNI DEL (which frees the address, the host's veth end,
@@ -156,12 +148,6 @@ func (c Config) teardown(ctx context.Context, a *Attachment, recordPath string) 
 		}
 	} else {
 		errs = append(errs, fmt.Errorf("recorded configuration of network %q: %w", a.Network, err))
-	}
-	// loopback keeps nothing on the host; DEL only drops libcni's cache.
-	if lo, err := libcni.NetworkPluginConfFromBytes([]byte(loopbackConf)); err == nil {
-		if derr := c.cni().DelNetwork(ctx, lo, a.runtimeConf("lo")); derr != nil {
-			errs = append(errs, fmt.Errorf("CNI DEL of pod %q loopback: %w", a.Pod, derr))
-		}
 	}
 	if err := removeNetns(a.NetNS); err != nil {
 		errs = append(errs, err)

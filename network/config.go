@@ -99,6 +99,3 @@ func DefaultConflist() []byte {
 	}
 	return append(b, '\n')
 }
-
-// loopbackConf brings up lo in a pod's namespace.
-const loopbackConf = `{"cniVersion": "1.0.0", "name": "podunit-loopback", "type": "loopback"}`

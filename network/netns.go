@@ -11,8 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// createNetns makes a new network namespace and bind-mounts it at path,
-// as `ip netns add` does.
+// createNetns makes a new network namespace with its loopback interface
+// up and bind-mounts it at path, as `ip netns add` and `ip link set lo up`
+// do.
 func createNetns(path string) error {
 	if err := sharedDir(filepath.Dir(path)); err != nil {
 		return err
@@ -37,6 +38,10 @@ func createNetns(path string) error {
 		// is the opening thread's namespace, this one.
 		if err := os.WriteFile("/proc/sys/net/ipv4/ip_unprivileged_port_start", []byte("0"), 0); err != nil {
 			errc <- fmt.Errorf("allow unprivileged ports: %w", err)
+			return
+		}
+		if err := loopbackUp(); err != nil {
+			errc <- err
 			return
 		}
 		src := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
@@ -82,6 +87,29 @@ func removeNetns(path string) error {
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove network namespace %s: %w", path, err)
+	}
+	return nil
+}
+
+// loopbackUp sets lo up in the calling thread's network namespace. This is
+// all the CNI loopback plugin does, without a process and a cache entry
+// per pod.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("loopback: socket: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("loopback: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("loopback: read flags: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("loopback: set up: %w", err)
 	}
 	return nil
 }
