@@ -332,6 +332,59 @@ func TestMultiContainer(t *testing.T) {
 	e.assertNoTrace("shared")
 }
 
+// TestSubPath: a subPath is made when missing, shared with the whole
+// volume, and resolved inside its volume even through symlinks a container
+// planted there (CVE-2017-1002101).
+func TestSubPath(t *testing.T) {
+	e := boot(t)
+	mount := func(path, sub string) string {
+		return `[{name: data, mountPath: ` + path + `, subPath: "` + sub + `"}]`
+	}
+	e.apply("sub", `apiVersion: v1
+kind: Pod
+metadata: {name: sub}
+spec:
+  volumes: [{name: data, emptyDir: {}}]
+  initContainers:
+  - name: plant
+    image: `+testImage+`
+    command: [sh, -c, 'echo volume > /data/marker && ln -s / /data/root && ln -s ../../../.. /data/up']
+    volumeMounts: [{name: data, mountPath: /data}]
+  containers:
+  - name: writer
+    image: `+testImage+`
+    command: [sh, -c, 'echo written > /out/f; exec sleep 1000']
+    volumeMounts: `+mount("/out", "logs/app")+`
+  - name: root
+    image: `+testImage+`
+    command: [sleep, '1000']
+    volumeMounts: `+mount("/r", "root")+`
+  - name: up
+    image: `+testImage+`
+    command: [sleep, '1000']
+    volumeMounts: `+mount("/u", "up")+`
+  - name: whole
+    image: `+testImage+`
+    command: [sleep, '1000']
+    volumeMounts: [{name: data, mountPath: /data}]
+`)
+	e.eventually(15*time.Second, "the writer's file in the whole volume", func() bool {
+		out, _, _ := e.run("podunit", "exec", "sub", "-c", "whole", "--", "cat", "/data/logs/app/f")
+		return out == "written\n"
+	})
+	// Both symlinks resolve to the volume itself, not the pod's root.
+	for c, dir := range map[string]string{"root": "/r", "up": "/u"} {
+		if out := e.must("podunit", "exec", "sub", "-c", c, "--", "cat", dir+"/marker"); out != "volume\n" {
+			t.Errorf("subPath through a planted symlink in %s: marker %q", c, out)
+		}
+		if _, _, code := e.run("podunit", "exec", "sub", "-c", c, "--", "test", "-e", dir+"/podinit"); code == 0 {
+			t.Errorf("subPath in %s reaches the pod's root", c)
+		}
+	}
+	e.must("podunit", "delete", "sub")
+	e.assertNoTrace("sub")
+}
+
 // TestGracePeriod: SIGTERM first, SIGKILL after the grace period.
 func TestGracePeriod(t *testing.T) {
 	e := boot(t)

@@ -5,7 +5,6 @@ package plan
 
 import (
 	"fmt"
-	"path"
 	"strings"
 	"time"
 
@@ -170,11 +169,7 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		if !ok {
 			return nil, fmt.Errorf("container %q: volume %q not found", c.Name, m.Name)
 		}
-		mnt := podinit.Mount{Source: src.dir, Target: m.MountPath, ReadOnly: m.ReadOnly}
-		if m.SubPath != "" {
-			mnt.Source = path.Join(src.dir, m.SubPath)
-		}
-		out.Mounts = append(out.Mounts, mnt)
+		out.Mounts = append(out.Mounts, podinit.Mount{Source: src.dir, SubPath: m.SubPath, Target: m.MountPath, ReadOnly: m.ReadOnly})
 	}
 	return out, nil
 }

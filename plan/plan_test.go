@@ -62,7 +62,7 @@ func TestCompile(t *testing.T) {
 	for _, m := range c.Mounts {
 		byTarget[m.Target] = m
 	}
-	if byTarget["/data"].Source != "/.podunit/volumes/data/sub" || byTarget["/host"].Source != "/.podunit/hostpath/host" || !byTarget["/host"].ReadOnly {
+	if d := byTarget["/data"]; d.Source != "/.podunit/volumes/data" || d.SubPath != "sub" || byTarget["/host"].Source != "/.podunit/hostpath/host" || !byTarget["/host"].ReadOnly {
 		t.Errorf("mounts %+v", c.Mounts)
 	}
 	if len(pl.MemoryVolumes) != 1 || pl.MemoryVolumes[0].Path != "/.podunit/volumes/mem" || pl.MemoryVolumes[0].SizeBytes != 1<<20 {

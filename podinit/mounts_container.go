@@ -1,10 +1,12 @@
 package podinit
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,8 +27,9 @@ func setupFilesystem(c *Container) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	// Sources are pod paths; resolve their symlinks while the pod's root
-	// is still "/", since afterwards "/" is the container's.
+	// Sources are pod paths; resolve them while the pod's root is still
+	// "/", since afterwards "/" is the container's. A subPath is held
+	// open, resolved inside its volume, and bound through its fd.
 	mounts := make([]Mount, len(c.Mounts))
 	for i, m := range c.Mounts {
 		src, err := filepath.EvalSymlinks(m.Source)
@@ -34,6 +37,14 @@ func setupFilesystem(c *Container) error {
 			return fmt.Errorf("volume source %s: %w", m.Source, err)
 		}
 		m.Source = src
+		if m.SubPath != "" {
+			fd, err := openSubPath(src, m.SubPath)
+			if err != nil {
+				return fmt.Errorf("volume %s subPath %q: %w", m.Target, m.SubPath, err)
+			}
+			defer unix.Close(fd)
+			m.Source = fdPath(fd)
+		}
 		mounts[i] = m
 	}
 	// In a user namespace the overlay, made outside it, is a locked
@@ -90,8 +101,56 @@ func mountSystem(old string) error {
 // mountVolume binds a volume's source (a pod path, reached through the old
 // root) at its target inside the container.
 func mountVolume(old string, m Mount) error {
-	return bindMount(filepath.Join(old, m.Source), m.Target, m.ReadOnly)
+	src := m.Source
+	if !isFDPath(src) {
+		src = filepath.Join(old, src)
+	}
+	return bindMount(src, m.Target, m.ReadOnly)
 }
+
+// openSubPath opens sub inside the volume at root with root as its "/"
+// (openat2 RESOLVE_IN_ROOT): a symlink a container left in the volume
+// cannot lead the mount out of it (CVE-2017-1002101). Missing directories
+// are made on the way, inside the volume as well.
+func openSubPath(root, sub string) (int, error) {
+	rfd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(rfd)
+	how := func(flags int) *unix.OpenHow {
+		return &unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV}
+	}
+	if fd, err := unix.Openat2(rfd, sub, how(unix.O_PATH)); err == nil || !errors.Is(err, unix.ENOENT) {
+		return fd, err
+	}
+	dir, err := unix.Dup(rfd)
+	if err != nil {
+		return -1, err
+	}
+	for _, name := range strings.Split(sub, "/") {
+		if name == "" || name == "." {
+			continue
+		}
+		if err := unix.Mkdirat(dir, name, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+			unix.Close(dir)
+			return -1, err
+		}
+		// Each step has the directory it is in as its root: a component
+		// that is a symlink, even an absolute one, stays inside it.
+		next, err := unix.Openat2(dir, name, how(unix.O_PATH|unix.O_DIRECTORY))
+		unix.Close(dir)
+		if err != nil {
+			return -1, err
+		}
+		dir = next
+	}
+	return dir, nil
+}
+
+func fdPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+func isFDPath(p string) bool { return strings.HasPrefix(p, "/proc/self/fd/") }
 
 // bindMount binds src at target, creating target as a directory or file
 // to match src.

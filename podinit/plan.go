@@ -80,7 +80,11 @@ type Container struct {
 // a bound hostPath, with subPath already joined), Target a path inside the
 // container's rootfs.
 type Mount struct {
-	Source   string `json:"source"`
+	Source string `json:"source"`
+	// SubPath, relative, names what to mount inside Source; it is
+	// resolved with Source as its root and created as a directory when
+	// missing, as the kubelet does.
+	SubPath  string `json:"subPath,omitempty"`
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
 }
