@@ -291,6 +291,39 @@ spec:
 		}
 		e.assertNoTrace("down")
 	})
+
+	t.Run("Always at every start", func(t *testing.T) {
+		e.skopeoPush(e.layoutDir("moving1", app1), reg+"/team/moving:1")
+		if !e.tryApply(t, "moving", `apiVersion: v1
+kind: Pod
+metadata: {name: moving}
+spec:
+  hostNetwork: true
+  containers:
+  - {name: c, image: `+reg+`/team/moving:1, imagePullPolicy: Always, command: [sleep, "1000"]}
+`) {
+			return
+		}
+		e.must("podunit", "exec", "moving", "--", "cat", "/app1")
+		// The tag moves on; a restart of the unit pulls it again.
+		e.skopeoPush(e.layoutDir("moving2", app2), reg+"/team/moving:1")
+		e.must("systemctl", "restart", "podunit-moving.service")
+		if out, ok := e.poll(30*time.Second, "podunit", "exec", "moving", "--", "cat", "/etc/app/new.conf"); !ok {
+			t.Errorf("a restart did not pull the moved tag: %s", out)
+		}
+		// Registry down: the pod still starts from the store, and says why.
+		e.must("systemctl", "stop", "reg")
+		e.must("systemctl", "restart", "podunit-moving.service")
+		if out, ok := e.poll(30*time.Second, "podunit", "exec", "moving", "--", "cat", "/etc/app/new.conf"); !ok {
+			t.Errorf("with the registry down the pod did not start from the store: %s", out)
+		}
+		if out := e.must("journalctl", "-q", "-u", "podunit-moving.service"); !strings.Contains(out, "starting with the image in the store") {
+			t.Errorf("no warning about the failed pull in the unit's journal:\n%s", out)
+		}
+		e.startRegistry("reg", "5000", "/var/lib/reg", "")
+		e.must("podunit", "delete", "moving")
+		e.assertNoTrace("moving")
+	})
 }
 
 // poll runs a command until it succeeds or timeout passes; it returns the

@@ -385,6 +385,19 @@ spec:
 	e.assertNoTrace("sub")
 }
 
+// TestExecRightAfterApply: apply returns once every container runs its
+// own command, so exec at once finds it (not podinit's helper still
+// building it, which exec must refuse).
+func TestExecRightAfterApply(t *testing.T) {
+	e := boot(t)
+	path := e.write("quick.yaml", bootPod("quick", "up"))
+	// One shell in the host: no test-harness latency between the two.
+	out := e.must("sh", "-c", "for i in 1 2 3 4 5 6 7 8; do podunit apply -f "+path+" >/dev/null && podunit exec quick -- cat /etc/hostname && podunit delete quick >/dev/null || exit 1; done")
+	if want := strings.Repeat("quick\n", 8); out != want {
+		t.Fatalf("exec right after apply: %q", out)
+	}
+}
+
 // TestGracePeriod: SIGTERM first, SIGKILL after the grace period.
 func TestGracePeriod(t *testing.T) {
 	e := boot(t)

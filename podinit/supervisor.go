@@ -26,6 +26,10 @@ type ctr struct {
 	killed         bool // got SIGKILL during stop
 	startError     bool // the helper gave up before execve
 	done           bool // terminated and will not run again
+	// settled: its first instance reported (it runs its command, or
+	// failed to start) or ended. The pod is ready when every app
+	// container is settled.
+	settled bool
 }
 
 // supervisor runs the pod. All state lives in one goroutine (run's
@@ -50,6 +54,7 @@ type supervisor struct {
 	killC    <-chan time.Time
 
 	pod      PodStatus
+	ready    bool // READY=1 sent
 	nextInit int
 	stopping bool
 	fatal    error
@@ -150,9 +155,29 @@ func (s *supervisor) startNextInit() {
 			return
 		}
 	}
-	now := time.Now()
+}
+
+// settle marks c's first instance as started (or ended) and sends READY=1
+// once every app container is: only then does the unit become active and
+// apply return, so that `podunit exec` right after it finds every
+// container running its own command, not podinit's helper still building
+// it.
+func (s *supervisor) settle(c *ctr) {
+	if c.init || c.settled {
+		return
+	}
+	c.settled = true
+	if s.ready || s.stopping || s.finished {
+		return
+	}
+	for _, a := range s.apps {
+		if !a.settled {
+			return
+		}
+	}
+	s.ready = true
 	s.pod.Phase = PhaseRunning
-	s.pod.ReadyAt = timestamp(now)
+	s.pod.ReadyAt = timestamp(time.Now())
 	s.writePod()
 	notify(fmt.Sprintf("READY=1\nSTATUS=Running %d container(s)", len(s.apps)))
 }
@@ -218,6 +243,7 @@ func (s *supervisor) recordExit(c *ctr, code int, sig string, at time.Time) {
 	default:
 		c.st.Reason = reasonFor(code)
 	}
+	s.settle(c)
 }
 
 // afterExit decides what follows an instance's end.
@@ -294,6 +320,7 @@ func (s *supervisor) onReport(m reportMsg) {
 	if c == nil {
 		return
 	}
+	defer s.settle(c)
 	if m.err != nil {
 		// The helper died before reporting; its own stderr says why.
 		return

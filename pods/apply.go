@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
@@ -25,11 +27,13 @@ type Manager struct {
 	State  *podstate.Store
 	Images ImageResolver
 	Net    network.Config
+	// Warnings receives what goes wrong without failing the command.
+	Warnings io.Writer
 }
 
 // New returns a manager for the host layout.
 func New(h units.Host, images ImageResolver) *Manager {
-	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h)}
+	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Warnings: os.Stderr}
 	m.Host.Isolate = m.isolate
 	return m
 }

@@ -79,7 +79,7 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return err
 	}
-	pl, err := m.compile(context.Background(), applied.Pod, pullMissing)
+	pl, err := m.compile(context.Background(), applied.Pod, pullAtStart)
 	if err != nil {
 		return err
 	}

@@ -17,18 +17,28 @@ const (
 	// pullByPolicy follows imagePullPolicy, as the kubelet does when it
 	// starts a pod (apply).
 	pullByPolicy pullMode = iota
-	// pullMissing pulls only an image that is not in the store (unless the
-	// policy is Never): the unit's prepare step, at boot or on a restart,
-	// must not depend on a registry for an image it already has.
-	pullMissing
+	// pullAtStart follows it too (the unit's prepare step, at boot or on a
+	// restart), but a failed pull of an Always image that the store has
+	// starts the pod with the stored image and says so: a host must not
+	// need its registry to bring back a pod it could run.
+	pullAtStart
 )
 
-// image resolves a container's image, pulling it first when the mode and
-// the container's imagePullPolicy ask for it.
+// image resolves a container's image, pulling it first when the
+// container's imagePullPolicy asks for it.
 func (m *Manager) image(ctx context.Context, c pod.Container, mode pullMode) (*plan.Image, error) {
 	policy := c.ImagePullPolicy
-	if policy == "Always" && mode == pullByPolicy {
-		return m.pull(ctx, c.Image)
+	if policy == "Always" {
+		img, err := m.pull(ctx, c.Image)
+		if err == nil || mode != pullAtStart {
+			return img, err
+		}
+		stored, serr := m.Images.Resolve(c.Image)
+		if serr != nil {
+			return nil, err
+		}
+		fmt.Fprintf(m.Warnings, "warning: container %q: %v; starting with the image in the store\n", c.Name, err)
+		return stored, nil
 	}
 	img, err := m.Images.Resolve(c.Image)
 	if err == nil || !errors.Is(err, images.ErrNotFound) {
