@@ -161,6 +161,7 @@ func TestPodLifecycle(t *testing.T) {
 		if err := p.WaitOutput(t.Context(), "serving on 8080"); err != nil {
 			t.Fatalf("logs -f: %v (%s)", err, p.Stderr())
 		}
+
 	})
 
 	t.Run("exec", func(t *testing.T) {
@@ -239,8 +240,8 @@ func TestPodLifecycle(t *testing.T) {
 
 	t.Run("terminate", func(t *testing.T) {
 		e.must("machinectl", "terminate", "web")
-		e.eventually(20*time.Second, "web to stop", func() bool {
-			return e.status("web").Status != "Running"
+		e.eventually(20*time.Second, "web to show Stopped", func() bool {
+			return e.status("web").Status == "Stopped"
 		})
 		s := e.status("web")
 		if s.Machine != nil {
@@ -310,6 +311,17 @@ func TestMultiContainer(t *testing.T) {
 	e.eventually(15*time.Second, "the reader to see the writer's lines", func() bool {
 		out, _, _ := e.run("podunit", "logs", "shared", "-c", "reader")
 		return strings.HasPrefix(out, "prepared\ntick\n")
+	})
+	// -f follows: lines the reader prints (a tick a second) after -f
+	// started reach it.
+	before := strings.Count(e.must("podunit", "logs", "shared", "-c", "reader"), "tick\n")
+	p, err := e.h.StartProcess(t.Context(), "podunit", "logs", "shared", "-c", "reader", "-f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	e.eventually(20*time.Second, "logs -f to show new ticks", func() bool {
+		return strings.Count(p.Stdout(), "tick\n") >= before+2
 	})
 	if errOut := e.fails("podunit", "logs", "shared"); !strings.Contains(errOut, "-c") {
 		t.Fatalf("logs of a multi-container pod without -c: %q", errOut)
