@@ -84,19 +84,29 @@ func TestPodNetwork(t *testing.T) {
 		e.assertNoTrace("b")
 	})
 
-	t.Run("kill -9 of nspawn leaves nothing", func(t *testing.T) {
+	t.Run("kill -9 of nspawn leaves nothing behind", func(t *testing.T) {
 		e.apply("k", netPod("k", "  restartPolicy: Never\n", "    ports: [{containerPort: 80, hostPort: 8081}]\n"))
 		e.podIP("k")
 		pid := strings.TrimSpace(e.must("systemctl", "show", "-p", "MainPID", "--value", "podunit-k.service"))
 		e.must("kill", "-9", pid)
-		e.eventually(30*time.Second, "the unit to stop", func() bool {
-			out, _, _ := e.run("systemctl", "is-active", "podunit-k.service")
-			s := strings.TrimSpace(out)
-			return s == "failed" || s == "inactive"
+		// podinit's end restarts the unit (after ExecStopPost cleaned up):
+		// the new instance holds one attachment, the killed one's is gone.
+		e.eventually(30*time.Second, "the unit to restart", func() bool {
+			out, _, _ := e.run("systemctl", "show", "-p", "NRestarts", "-p", "ActiveState", "--value", "podunit-k.service")
+			return strings.Fields(out) != nil && strings.Join(strings.Fields(out), " ") == "1 active"
 		})
-		e.assertNoNetTrace("k")
+		var mine []string
+		for _, tr := range e.netTraces() {
+			if strings.Contains(tr, "netns/k") || strings.HasPrefix(tr, "lease ") && strings.Contains(e.must("cat", "/var/lib/cni/networks/podunit/"+strings.TrimPrefix(tr, "lease ")), "podunit-k") {
+				mine = append(mine, tr)
+			}
+		}
+		if len(mine) != 2 {
+			t.Errorf("after kill -9 and restart, k holds %v; want one netns and one lease", mine)
+		}
 		e.must("podunit", "delete", "k")
 		e.assertNoTrace("k")
+		e.assertNoNetTrace("k")
 	})
 
 	t.Run("hostPort", func(t *testing.T) {

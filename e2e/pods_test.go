@@ -497,6 +497,21 @@ spec:
 	e.must("podunit", "delete", "onfailure", "never")
 	e.assertNoTrace("onfailure")
 	e.assertNoTrace("never")
+
+	// podinit itself dying (here: SIGKILL) restarts the whole pod unit.
+	e.apply("phoenix", bootPod("phoenix", "risen"))
+	leader := strings.TrimSpace(e.must("machinectl", "show", "phoenix", "-p", "Leader", "--value"))
+	e.must("kill", "-9", leader)
+	e.eventually(30*time.Second, "systemd to restart the pod", func() bool {
+		out, _, _ := e.run("systemctl", "show", "-p", "NRestarts", "--value", "podunit-phoenix.service")
+		st, _, _ := e.run("podunit", "status", "phoenix", "-o", "json")
+		return strings.TrimSpace(out) == "1" && strings.Contains(st, `"status": "Running"`)
+	})
+	if now := strings.TrimSpace(e.must("machinectl", "show", "phoenix", "-p", "Leader", "--value")); now == leader {
+		t.Fatalf("podinit after the restart has the old PID %s", now)
+	}
+	e.must("podunit", "delete", "phoenix")
+	e.assertNoTrace("phoenix")
 }
 
 // TestConcurrentApply: two applies of the same pod at once leave exactly

@@ -110,6 +110,15 @@ func (c *Client) Terminate(ctx context.Context, name string) error {
 	return nil
 }
 
+// Unregister makes machined forget a machine without touching its
+// processes or unit.
+func (c *Client) Unregister(ctx context.Context, name string) error {
+	if err := c.manager().CallWithContext(ctx, managerIface+".UnregisterMachine", 0, name).Err; err != nil {
+		return wrap(name, err)
+	}
+	return nil
+}
+
 func (c *Client) machine(ctx context.Context, path dbus.ObjectPath) (*Machine, error) {
 	var props map[string]dbus.Variant
 	err := c.conn.Object(dest, path).CallWithContext(ctx, "org.freedesktop.DBus.Properties.GetAll", 0, machineIface).Store(&props)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/podunit/podunit/atomicfile"
+	"github.com/podunit/podunit/machined"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podinit"
@@ -233,6 +234,9 @@ func (m *Manager) Cleanup(name string) error {
 	if err := m.releaseNetwork(context.Background(), name); err != nil {
 		return err
 	}
+	if err := m.forgetMachine(context.Background(), name); err != nil {
+		return err
+	}
 	run := m.Host.RunDir(name)
 	for _, d := range []string{m.Host.RootDir(name), filepath.Join(run, "containers"), filepath.Join(run, "plan.json")} {
 		if err := os.RemoveAll(d); err != nil {
@@ -274,4 +278,33 @@ func (m *Manager) writeNspawnEnv(p *pod.Pod) error {
 	}
 	line := fmt.Sprintf("%s=\"%s\"\n", units.SELinuxArgsVar, units.SELinuxArgs(iso.Labels))
 	return atomicfile.Write(m.Host.NspawnEnvFile(p.Metadata.Name), []byte(line), atomicfile.Options{Perm: 0o644})
+}
+
+// forgetMachine unregisters the pod's machine if machined still has it.
+// Cleanup runs in the pod's unit (prepare, ExecStopPost) when none of the
+// unit's processes is left, so a machine of this unit is stale: nspawn was
+// killed before it could unregister. machined drops such a machine only
+// once the unit is inactive, which a unit waiting to restart never is, so
+// without this every restart would fail with "machine already exists".
+func (m *Manager) forgetMachine(ctx context.Context, name string) error {
+	unit := units.Name(name)
+	if applied, err := m.State.Load(name); err == nil && applied.Unit != "" {
+		unit = applied.Unit
+	}
+	mc, err := machined.New()
+	if err != nil {
+		return err
+	}
+	defer mc.Close()
+	mach, err := mc.Get(ctx, name)
+	if errors.Is(err, machined.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if mach.Unit != unit {
+		return nil // someone else's: nspawn will say the name is taken
+	}
+	return mc.Unregister(ctx, name)
 }

@@ -56,9 +56,6 @@ const (
 	AnnotationTasksMax = "podunit.io/tasks-max"
 	defaultTasksMax    = 4096
 
-	// podinit exits with this code when the pod completed with a failed
-	// container: restarting the unit would only re-run a finished pod.
-	exitPodFailed = 1
 	// Margin on top of the grace period for nspawn and ExecStopPost.
 	stopMargin = 15
 )
@@ -114,9 +111,11 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		ExecStopPost: []Command{
 			{Argv: h.internal("cleanup", name)},
 		},
-		Restart:                  "on-failure",
-		RestartSec:               5,
-		RestartPreventExitStatus: []int{exitPodFailed},
+		Restart:    "on-failure",
+		RestartSec: 5,
+		// A pod that completed with a failed container: restarting the
+		// unit would only re-run a finished pod.
+		RestartPreventExitStatus: []int{podinit.ExitPodFailed},
 		TimeoutStartSec:          300,
 		TimeoutStopSec:           grace + stopMargin,
 		MemoryMax:                limits.memory,
