@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strings"
 	"time"
@@ -315,10 +316,10 @@ func (s *Store) fetchLayers(ctx context.Context, jobs []layerJob, n int, prog *p
 					b.set("Done")
 					return nil
 				}
-				if errors.Is(err, ErrUnsafeLayer) || errors.Is(err, ErrDigestMismatch) || gctx.Err() != nil {
+				if errors.Is(err, ErrUnsafeLayer) || errors.Is(err, ErrDigestMismatch) || gctx.Err() != nil || attempt == layerAttempts {
 					break
 				}
-				b.set(fmt.Sprintf("Retrying (%d/%d)", attempt, layerAttempts))
+				b.set(fmt.Sprintf("Retrying (%d/%d)", attempt+1, layerAttempts))
 				select {
 				case <-gctx.Done():
 				case <-time.After(time.Duration(attempt) * time.Second):
@@ -393,15 +394,33 @@ func (s *Store) checkPolicy(ctx context.Context, pol *Policy, r name.Reference, 
 	if err != nil {
 		return nil, err
 	}
-	client := &http.Client{Transport: insecureTransport(insecure), Timeout: time.Minute}
+	base := rd.entryFor(r).lookaside()
+	// --tls-verify=false (or insecure = true in registries.conf) names one
+	// registry: a lookaside server elsewhere (another host or port, such
+	// as a web server or CDN) keeps its certificate checks.
+	lookasideInsecure := insecure && sameRegistryHost(base, r.Context().RegistryStr())
+	client := &http.Client{Transport: insecureTransport(lookasideInsecure), Timeout: time.Minute}
 	return pol.check(ctx, signatureSources{
 		ref:    r,
 		digest: digest,
 		lookaside: func(ctx context.Context) ([]rawSignature, error) {
-			return lookasideSignatures(ctx, rd.entryFor(r).lookaside(), r, digest, client)
+			return lookasideSignatures(ctx, base, r, digest, client)
 		},
 		attachments: func(ctx context.Context) ([]rawSignature, error) {
 			return sigstoreAttachments(ctx, r.Context(), digest, ropts)
 		},
 	})
+}
+
+// sameRegistryHost reports whether the lookaside URL is served by the
+// registry itself: the same host[:port], ignoring case and an explicit
+// default TLS port (443). A URL that does not parse, or has no host (a
+// file:// one), never matches.
+func sameRegistryHost(lookaside, registry string) bool {
+	u, err := url.Parse(lookaside)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	norm := func(h string) string { return strings.TrimSuffix(strings.ToLower(h), ":443") }
+	return norm(u.Host) == norm(registry)
 }
