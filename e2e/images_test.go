@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,10 @@ spec:
 			e.must("podunit", "image", "inspect", reg+"/team/app2:1")
 			if _, _, code := e.run("podunit", "image", "inspect", reg+"/team/app1:1"); code == 0 {
 				t.Error("prune --all kept an unused image")
+			}
+			// Its own layer is gone from disk; the shared base stays.
+			if out, _, _ := e.run("sh", "-c", "ls -d /var/lib/podunit/images/layers/*/diff/app1 /var/lib/podunit/images/layers/*/diff/etc/app 2>/dev/null"); strings.Contains(out, "/app1") || !strings.Contains(out, "/etc/app") {
+				t.Errorf("layers after prune --all and gc --all:\n%s", out)
 			}
 			e.must("podunit", "exec", "wh", "-c", "c", "--", "true")
 		})
@@ -290,6 +295,27 @@ spec:
 			t.Errorf("unreachable registry at apply: %s", errOut)
 		}
 		e.assertNoTrace("down")
+	})
+
+	t.Run("prune without --all removes dangling images only", func(t *testing.T) {
+		// Two loads of one tag leave the first image with no name.
+		d1, _ := mutate.AppendLayers(base, mustStatic(t, imagetest.File("d1", "first")))
+		d2, _ := mutate.AppendLayers(base, mustStatic(t, imagetest.File("d2", "second")))
+		a := e.layoutDir("dang1", d1)
+		b := e.layoutDir("dang2", d2)
+		e.must("podunit", "image", "load", strings.TrimPrefix(strings.TrimSuffix(a, ":1"), "oci:"))
+		e.must("podunit", "image", "load", strings.TrimPrefix(strings.TrimSuffix(b, ":1"), "oci:"))
+		list := e.must("podunit", "image", "list")
+		dangling := regexp.MustCompile(`(?m)^<none>\s`)
+		if !dangling.MatchString(list) || !strings.Contains(list, "x/y") {
+			t.Fatalf("no dangling image after re-tagging:\n%s", list)
+		}
+		e.must("podunit", "image", "prune")
+		list = e.must("podunit", "image", "list")
+		if dangling.MatchString(list) || !strings.Contains(list, "x/y") {
+			t.Errorf("prune should remove the dangling image and keep the tagged one:\n%s", list)
+		}
+		e.must("podunit", "image", "rm", "x/y:1")
 	})
 
 	t.Run("Always at every start", func(t *testing.T) {
