@@ -207,6 +207,26 @@ spec:
 		if out := e.must("ls", "/var/lib/podunit/images/incoming"); out != "" {
 			t.Errorf("incoming/ not empty after the re-pull: %s", out)
 		}
+
+		// gc --all while a pull is unpacking leaves the pull alone.
+		e.must("podunit", "image", "rm", reg+"/big:1")
+		e.must("podunit", "gc")
+		proc, err = e.h.StartProcess(ctx, "podunit", "image", "pull", "--jobs", "1", reg+"/big:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.eventually(60*time.Second, "a layer being unpacked again", func() bool {
+			_, _, code := e.run("bash", "-c", "du -sm /var/lib/podunit/images/incoming | awk '$1 > 20 {ok=1} END {exit !ok}'")
+			return code == 0
+		})
+		e.must("podunit", "gc", "--all")
+		if code, err := proc.Wait(); code != 0 || err != nil {
+			t.Fatalf("pull during gc: exit %d, %v\n%s", code, err, proc.Stderr())
+		}
+		out = e.must("bash", "-c", "cat /var/lib/podunit/images/layers/*/diff/data/a /var/lib/podunit/images/layers/*/diff/data/b | wc -c")
+		if strings.TrimSpace(out) != "209715200" {
+			t.Errorf("data pulled during gc: %s bytes", out)
+		}
 	})
 
 	t.Run("errors", func(t *testing.T) {
