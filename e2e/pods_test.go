@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -206,6 +207,13 @@ func TestPodLifecycle(t *testing.T) {
 		parts := strings.SplitN(pid, "---", 2)
 		if len(parts) != 2 || capOf(parts[1]) == "none" {
 			t.Fatalf("status output: %q", pid)
+		}
+		// -i passes stdin through; without it the command gets none.
+		if out := e.must("sh", "-c", "echo piped | podunit exec -i web -- cat"); out != "piped\n" {
+			t.Fatalf("exec -i: %q", out)
+		}
+		if out := e.must("sh", "-c", "echo piped | podunit exec web -- cat"); out != "" {
+			t.Fatalf("exec without -i read stdin: %q", out)
 		}
 		if out := e.must("podunit", "exec", "-it", "web", "--", "ls", "-l", "/proc/self/fd/0"); !strings.Contains(out, "/dev/pts/") {
 			t.Fatalf("exec -it tty: %q", out)
@@ -622,10 +630,24 @@ func (e *env) assertUnchanged(imagesBefore string) {
 func TestInfoAndCLI(t *testing.T) {
 	e := boot(t)
 	out := e.must("podunit", "info")
-	for _, want := range []string{"systemd", "252", "machined", "reachable", "cgroups", "hybrid", "selinux", "disabled", "kvm", "cni"} {
+	for _, want := range []string{"systemd", "252", "machined", "reachable", "cgroups", "hybrid", "nspawn", "/usr/bin/systemd-nspawn", "selinux", "disabled", "kvm", "cni"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("info lacks %q:\n%s", want, out)
 		}
+	}
+	// A problem is named with its fix; only what pods cannot run without
+	// fails the command (without CNI, hostNetwork pods still run).
+	e.must("mv", "/usr/lib/cni/firewall", "/usr/lib/cni/firewall.away")
+	out, _, code := e.run("podunit", "info")
+	e.must("mv", "/usr/lib/cni/firewall.away", "/usr/lib/cni/firewall")
+	if code != 0 || !strings.Contains(out, "missing firewall") || !strings.Contains(out, "fix: apt-get install containernetworking-plugins") {
+		t.Errorf("info with a CNI plugin missing: exit %d\n%s", code, out)
+	}
+	e.must("sh", "-c", "systemctl mask --runtime systemd-machined && systemctl stop systemd-machined")
+	out, errOut, code := e.run("podunit", "info")
+	e.must("sh", "-c", "systemctl unmask --runtime systemd-machined && systemctl start systemd-machined")
+	if code == 0 || !regexp.MustCompile(`machined\s+MISSING`).MatchString(out) || !strings.Contains(out, "fix: ") || !strings.Contains(errOut, "cannot run pods") {
+		t.Errorf("info without machined: exit %d\n%s%s", code, out, errOut)
 	}
 	var checks []map[string]any
 	if err := json.Unmarshal([]byte(e.must("podunit", "info", "-o", "json")), &checks); err != nil || len(checks) < 5 {
