@@ -513,6 +513,20 @@ EOF`)
 	if errOut := e.fails("podunit", "image", "pull", reg+"/signed/gpg:rejected"); !strings.Contains(errOut, "reject") {
 		t.Errorf("reject scope: %s", errOut)
 	}
+	// apply pulls under the same policy: a refused image fails the apply
+	// and nothing of the pod is left.
+	manifest := e.write("unsigned.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: unsigned}
+spec:
+  hostNetwork: true
+  containers:
+  - {name: c, image: `+reg+`/signed/gpg:1, command: [sleep, "1000"]}
+`)
+	if errOut := e.fails("podunit", "apply", "-f", manifest); !strings.Contains(errOut, "no signature found") || !strings.Contains(errOut, "unsigned.yaml:1") {
+		t.Errorf("apply of an image the policy refuses: %s", errOut)
+	}
+	e.assertNoTrace("unsigned")
 	if out := e.must("bash", "-c", "ls /var/lib/podunit/images/incoming; podunit image list -o json"); strings.Contains(out, "signed") {
 		t.Errorf("refused images left traces:\n%s", out)
 	}
