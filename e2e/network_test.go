@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -391,4 +393,350 @@ func TestConcurrentStarts(t *testing.T) {
 	if out, _, _ := e.run("findmnt", "-rn", "-o", "TARGET"); strings.Count(out, "/run/podunit/netns\n") > 1 {
 		t.Errorf("namespace directory mounted more than once:\n%s", out)
 	}
+}
+
+// onNetwork puts a netPod manifest on the CNI network net (the annotation).
+func onNetwork(manifest, name, net string) string {
+	return strings.Replace(manifest, "metadata: {name: "+name+"}",
+		"metadata:\n  name: "+name+"\n  annotations: {podunit.io/network: "+net+"}", 1)
+}
+
+// podAddr checks from inside the pod that eth0 holds ip within subnet and
+// that the default route goes through gw, and that the host reaches the
+// pod's server at ip.
+func (e *env) podAddr(pod, ip string, subnet netip.Prefix, gw string) {
+	e.t.Helper()
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !subnet.Contains(a) {
+		e.t.Fatalf("pod %s has IP %q, want one in %s", pod, ip, subnet)
+	}
+	want := fmt.Sprintf("inet %s/%d ", ip, subnet.Bits())
+	if out := e.must("podunit", "exec", pod, "--", "ip", "-o", "-4", "addr", "show", "dev", "eth0"); !strings.Contains(out, want) {
+		e.t.Errorf("eth0 of %s lacks %q:\n%s", pod, want, out)
+	}
+	if out := e.must("podunit", "exec", pod, "--", "ip", "route"); !strings.Contains(out, "default via "+gw+" ") {
+		e.t.Errorf("routes of %s lack the default via %s:\n%s", pod, gw, out)
+	}
+	e.eventually(10*time.Second, "the host fetching "+pod+"'s page at "+ip, func() bool {
+		out, _, code := e.run("busybox", "wget", "-q", "-O-", "http://"+ip+"/")
+		return code == 0 && strings.TrimSpace(out) == pod
+	})
+}
+
+// networkByName is `podunit network list -o json`'s entry for name.
+func (e *env) networkByName(name string) map[string]any {
+	e.t.Helper()
+	var nets []map[string]any
+	out := e.must("podunit", "network", "list", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &nets); err != nil {
+		e.t.Fatalf("network list -o json: %v\n%s", err, out)
+	}
+	for _, n := range nets {
+		if n["name"] == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// leasesOf lists host-local's lease files of network net.
+func (e *env) leasesOf(net string) map[string]string {
+	e.t.Helper()
+	ents, _ := os.ReadDir(e.h.Path("/var/lib/cni/networks/" + net))
+	out := map[string]string{}
+	for _, d := range ents {
+		if !strings.HasPrefix(d.Name(), "last_reserved_ip") && d.Name() != "lock" {
+			b, _ := os.ReadFile(e.h.Path("/var/lib/cni/networks/" + net + "/" + d.Name()))
+			out[d.Name()] = string(b)
+		}
+	}
+	return out
+}
+
+// TestPodNetworkChoice puts pods on a custom network chosen by annotation
+// and on the default network with its subnet changed by a conflist in
+// /etc/cni/net.d, checking the address from inside the pod and that
+// nothing is left after delete.
+func TestPodNetworkChoice(t *testing.T) {
+	e := boot(t)
+	baseline := e.netTraces()
+	e.must("mkdir", "-p", "/etc/cni/net.d")
+
+	t.Run("custom network by annotation", func(t *testing.T) {
+		const conf = `{"cniVersion":"1.0.0","name":"custom","plugins":[{"type":"bridge","bridge":"custom0","isGateway":true,"ipMasq":true,` +
+			`"ipam":{"type":"host-local","ranges":[[{"subnet":"10.77.0.0/24","gateway":"10.77.0.1"}]],"routes":[{"dst":"0.0.0.0/0"}]}},{"type":"firewall"}]}`
+		e.must("sh", "-c", "cat > /etc/cni/net.d/40-custom.conflist <<'EOF'\n"+conf+"\nEOF")
+		n := e.networkByName("custom")
+		if n == nil || n["file"] != "/etc/cni/net.d/40-custom.conflist" || n["error"] != nil || fmt.Sprint(n["plugins"]) != "[bridge firewall]" {
+			t.Errorf("network list -o json entry of custom: %v", n)
+		}
+		if d := e.networkByName("podunit"); d == nil || d["file"] != nil {
+			t.Errorf("the built-in default is not listed beside custom: %v", d)
+		}
+		list := e.must("podunit", "network", "list")
+		if !strings.Contains(list, "custom") || !strings.Contains(list, "/etc/cni/net.d/40-custom.conflist") {
+			t.Errorf("network list lacks custom:\n%s", list)
+		}
+
+		e.apply("cn", onNetwork(netPod("cn", "", ""), "cn", "custom"))
+		ip := e.podIP("cn")
+		e.podAddr("cn", ip, netip.MustParsePrefix("10.77.0.0/24"), "10.77.0.1")
+		var st struct {
+			Network string `json:"network"`
+		}
+		if err := json.Unmarshal([]byte(e.must("podunit", "status", "cn", "-o", "json")), &st); err != nil || st.Network != "custom" {
+			t.Errorf("status network: %q (%v)", st.Network, err)
+		}
+		if l := e.leasesOf("custom"); !strings.HasPrefix(l[ip], "podunit-cn") || len(l) != 1 {
+			t.Errorf("leases of custom: %v", l)
+		}
+		if l := e.leases(); len(l) != 0 {
+			t.Errorf("a pod on custom holds leases of the default network: %v", l)
+		}
+		if devs := e.must("ip", "-o", "link", "show", "master", "custom0"); !strings.Contains(devs, "veth") {
+			t.Errorf("no veth on the custom bridge:\n%s", devs)
+		}
+
+		e.must("podunit", "delete", "cn")
+		e.assertNoTrace("cn")
+		e.assertNoNetTrace("cn")
+		if l := e.leasesOf("custom"); len(l) != 0 {
+			t.Errorf("leases of custom left: %v", l)
+		}
+		if _, _, code := e.run("test", "-e", "/run/podunit/netns/cn"); code == 0 {
+			t.Errorf("netns of cn left")
+		}
+		if got := e.netTraces(); !slices.Equal(got, baseline) {
+			t.Errorf("network traces after delete:\n%v\nbefore:\n%v", got, baseline)
+		}
+		e.must("rm", "/etc/cni/net.d/40-custom.conflist")
+		e.must("ip", "link", "del", "custom0")
+		if n := e.networkByName("custom"); n != nil {
+			t.Errorf("custom still listed after its conflist is gone: %v", n)
+		}
+	})
+
+	t.Run("default network's subnet from a conflist", func(t *testing.T) {
+		// The default network has been used: podunit0 exists with the
+		// built-in address, and the edit must still take effect.
+		e.apply("first", netPod("first", "", ""))
+		e.podIP("first")
+		e.must("podunit", "delete", "first")
+		e.must("sh", "-c", "podunit network show podunit > /etc/cni/net.d/50-podunit.conflist")
+		e.must("sed", "-i", "-e", `s#10\.213\.0\.0/16#10.214.7.0/24#`, "-e", `s#10\.213\.0\.1"#10.214.7.1"#`, "/etc/cni/net.d/50-podunit.conflist")
+		if conf := e.must("cat", "/etc/cni/net.d/50-podunit.conflist"); strings.Contains(conf, "10.213.") || !strings.Contains(conf, "10.214.7.0/24") {
+			t.Fatalf("edited conflist:\n%s", conf)
+		}
+		if n := e.networkByName("podunit"); n == nil || n["file"] != "/etc/cni/net.d/50-podunit.conflist" || n["error"] != nil {
+			t.Errorf("network list -o json entry of podunit: %v", n)
+		}
+		if list := e.must("podunit", "network", "list"); strings.Contains(list, "built-in") {
+			t.Errorf("the built-in default is still listed beside the conflist named podunit:\n%s", list)
+		}
+		e.apply("sub", netPod("sub", "", ""))
+		ip := e.podIP("sub")
+		e.podAddr("sub", ip, netip.MustParsePrefix("10.214.7.0/24"), "10.214.7.1")
+		e.must("podunit", "delete", "sub")
+		e.assertNoTrace("sub")
+		e.assertNoNetTrace("sub")
+
+		// Back to the built-in network, on the same bridge.
+		e.must("rm", "/etc/cni/net.d/50-podunit.conflist")
+		e.apply("back", netPod("back", "", ""))
+		e.podAddr("back", e.podIP("back"), netip.MustParsePrefix("10.213.0.0/16"), "10.213.0.1")
+		e.must("podunit", "delete", "back")
+		e.assertNoTrace("back")
+		e.assertNoNetTrace("back")
+		if got := e.netTraces(); !slices.Equal(got, baseline) {
+			t.Errorf("network traces at the end:\n%v\nbefore:\n%v", got, baseline)
+		}
+	})
+}
+
+// resolvConf is a parsed resolv.conf: the parts a pod's resolver uses.
+type resolvConf struct {
+	nameservers, searches, options []string
+}
+
+func parseResolvConf(s string) resolvConf {
+	var r resolvConf
+	for _, l := range strings.Split(s, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "nameserver":
+			if len(f) > 1 {
+				r.nameservers = append(r.nameservers, f[1])
+			}
+		case "search", "domain":
+			r.searches = f[1:]
+		case "options":
+			r.options = append(r.options, f[1:]...)
+		}
+	}
+	return r
+}
+
+// podResolv is the pod's /etc/resolv.conf, read from inside it.
+func (e *env) podResolv(pod string) (string, resolvConf) {
+	e.t.Helper()
+	s := e.must("podunit", "exec", pod, "--", "cat", "/etc/resolv.conf")
+	return s, parseResolvConf(s)
+}
+
+// hostResolvForPods is what README says pods start from: the host's
+// /etc/resolv.conf, or systemd-resolved's upstream file when that is the
+// 127.0.0.53 stub, with loopback nameservers dropped.
+func (e *env) hostResolvForPods() resolvConf {
+	e.t.Helper()
+	host := parseResolvConf(e.must("cat", "/etc/resolv.conf"))
+	if slices.Contains(host.nameservers, "127.0.0.53") {
+		if up, _, code := e.run("cat", "/run/systemd/resolve/resolv.conf"); code == 0 {
+			host = parseResolvConf(up)
+		}
+	}
+	host.nameservers = slices.DeleteFunc(host.nameservers, func(ns string) bool {
+		a, err := netip.ParseAddr(ns)
+		return err == nil && a.IsLoopback()
+	})
+	return host
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// TestPodDNS checks the resolver and name files pods see: the host's
+// nameservers without loopback ones, dnsPolicy None and dnsConfig, and
+// spec.hostname and hostAliases.
+func TestPodDNS(t *testing.T) {
+	e := boot(t)
+	const dnsConfig = "  dnsConfig:\n    nameservers: [192.0.2.53]\n    searches: [example.test]\n    options: [{name: ndots, value: \"2\"}]\n"
+
+	t.Run("host's resolv.conf", func(t *testing.T) {
+		want := e.hostResolvForPods()
+		e.apply("dns0", netPod("dns0", "", ""))
+		e.podIP("dns0")
+		raw, got := e.podResolv("dns0")
+		if !slices.Equal(got.nameservers, want.nameservers) || !slices.Equal(got.searches, want.searches) || !slices.Equal(got.options, want.options) {
+			t.Errorf("pod resolv.conf:\n%s\nwant %+v (host file:\n%s)", raw, want, e.must("cat", "/etc/resolv.conf"))
+		}
+		e.must("podunit", "delete", "dns0")
+	})
+
+	// A host file of our own, with loopback nameservers (IPv4 and IPv6)
+	// among routable ones, searches and options.
+	e.must("cp", "/etc/resolv.conf", "/scratch/resolv.conf.orig")
+	e.must("sh", "-c", "cat > /etc/resolv.conf <<'EOF'\n# test host\nnameserver 127.0.0.1\nnameserver 198.51.100.1\nnameserver ::1\nnameserver 203.0.113.1\nsearch host.test corp.test\noptions ndots:5 timeout:2\nEOF")
+	t.Cleanup(func() { e.must("cp", "/scratch/resolv.conf.orig", "/etc/resolv.conf") })
+
+	t.Run("loopback nameservers dropped", func(t *testing.T) {
+		want := e.hostResolvForPods()
+		if !slices.Equal(want.nameservers, []string{"198.51.100.1", "203.0.113.1"}) {
+			t.Fatalf("the test's own host file was not taken: %+v", want)
+		}
+		e.apply("dns1", netPod("dns1", "", ""))
+		e.podIP("dns1")
+		raw, got := e.podResolv("dns1")
+		if !slices.Equal(got.nameservers, want.nameservers) || !slices.Equal(got.searches, []string{"host.test", "corp.test"}) || !sameSet(got.options, []string{"ndots:5", "timeout:2"}) {
+			t.Errorf("pod resolv.conf:\n%s", raw)
+		}
+		e.must("podunit", "delete", "dns1")
+	})
+
+	t.Run("dnsPolicy None uses only dnsConfig", func(t *testing.T) {
+		e.apply("dns2", netPod("dns2", "  dnsPolicy: None\n"+dnsConfig, ""))
+		e.podIP("dns2")
+		raw, got := e.podResolv("dns2")
+		if !slices.Equal(got.nameservers, []string{"192.0.2.53"}) || !slices.Equal(got.searches, []string{"example.test"}) || !slices.Equal(got.options, []string{"ndots:2"}) {
+			t.Errorf("pod resolv.conf:\n%s", raw)
+		}
+		if strings.Contains(raw, "198.51.100.1") || strings.Contains(raw, "host.test") || strings.Contains(raw, "timeout") {
+			t.Errorf("host entries in a dnsPolicy None pod's resolv.conf:\n%s", raw)
+		}
+		e.must("podunit", "delete", "dns2")
+	})
+
+	// ClusterFirst (Kubernetes' default, also when unset) and Default
+	// behave alike without cluster DNS: dnsConfig is appended to the
+	// host's entries, and its options override the host's of that name.
+	for _, policy := range []string{"", "ClusterFirst", "Default"} {
+		t.Run("dnsConfig appended with policy "+cmp.Or(policy, "unset"), func(t *testing.T) {
+			spec := dnsConfig
+			if policy != "" {
+				spec = "  dnsPolicy: " + policy + "\n" + spec
+			}
+			name := "dns3" + strings.ToLower(policy)
+			e.apply(name, netPod(name, spec, ""))
+			e.podIP(name)
+			raw, got := e.podResolv(name)
+			if !slices.Equal(got.nameservers, []string{"198.51.100.1", "203.0.113.1", "192.0.2.53"}) ||
+				!slices.Equal(got.searches, []string{"host.test", "corp.test", "example.test"}) ||
+				!sameSet(got.options, []string{"ndots:2", "timeout:2"}) {
+				t.Errorf("pod resolv.conf:\n%s", raw)
+			}
+			e.must("podunit", "delete", name)
+		})
+	}
+
+	t.Run("hostname and hostAliases", func(t *testing.T) {
+		e.apply("named", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: named}
+spec:
+  terminationGracePeriodSeconds: 1
+  hostname: web-1
+  hostAliases:
+  - {ip: 192.0.2.5, hostnames: [db, db.example.test]}
+  - {ip: 127.0.0.1, hostnames: [self-alias]}
+  containers:
+  - name: web
+    image: %s
+    command: ["sh", "-c", "mkdir -p /www && echo named > /www/index.html && echo \"$HOSTNAME\" > /tmp/env-hostname && exec httpd -f -p 80 -h /www"]
+  - name: side
+    image: %s
+    command: [sleep, "1000"]
+`, testImage, testImage))
+		ip := e.podIP("named")
+		for _, c := range []string{"web", "side"} {
+			if h := e.must("podunit", "exec", "named", "-c", c, "--", "hostname"); strings.TrimSpace(h) != "web-1" {
+				t.Errorf("hostname in %s: %q", c, h)
+			}
+			if h := e.must("podunit", "exec", "named", "-c", c, "--", "cat", "/etc/hostname"); h != "web-1\n" {
+				t.Errorf("/etc/hostname in %s: %q", c, h)
+			}
+			hosts := e.must("podunit", "exec", "named", "-c", c, "--", "cat", "/etc/hosts")
+			for _, want := range []string{"127.0.0.1\tlocalhost\n", ip + "\tweb-1\n", "192.0.2.5\tdb\tdb.example.test\n", "127.0.0.1\tself-alias\n"} {
+				if !strings.Contains(hosts, want) {
+					t.Errorf("/etc/hosts in %s lacks %q:\n%s", c, want, hosts)
+				}
+			}
+			// The hostname's entry comes before the aliases.
+			if strings.Index(hosts, ip+"\tweb-1") > strings.Index(hosts, "192.0.2.5\tdb") {
+				t.Errorf("/etc/hosts in %s: hostAliases before the pod's own entry:\n%s", c, hosts)
+			}
+			if strings.Contains(hosts, "\tnamed") {
+				t.Errorf("/etc/hosts in %s names the pod, not its hostname:\n%s", c, hosts)
+			}
+		}
+		if h := e.must("podunit", "exec", "named", "--", "cat", "/tmp/env-hostname"); strings.TrimSpace(h) != "web-1" {
+			t.Errorf("$HOSTNAME of the container: %q", h)
+		}
+		// The resolver uses the file: the hostname and an alias reach the
+		// pod's own server.
+		for _, name := range []string{"web-1", "self-alias"} {
+			out, errOut, code := e.run("podunit", "exec", "named", "-c", "side", "--", "wget", "-q", "-O-", "http://"+name+"/")
+			if code != 0 || strings.TrimSpace(out) != "named" {
+				t.Errorf("wget http://%s/ from the pod: %d %q %s", name, code, out, errOut)
+			}
+		}
+		e.must("podunit", "delete", "named")
+		e.assertNoTrace("named")
+		e.assertNoNetTrace("named")
+	})
 }

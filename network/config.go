@@ -83,6 +83,9 @@ func DefaultConflist() []byte {
 				"isGateway":   true,
 				"ipMasq":      true,
 				"hairpinMode": true,
+				// An edited subnet re-addresses the existing bridge
+				// instead of failing every ADD on it.
+				"forceAddress": true,
 				"ipam": map[string]any{
 					"type":   "host-local",
 					"ranges": [][]map[string]string{{{"subnet": DefaultSubnet, "gateway": DefaultGateway}}},
