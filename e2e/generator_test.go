@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/units"
 )
 
 // installGenerator does in the test host what `make install` does: the
@@ -113,6 +116,10 @@ func TestGenerator(t *testing.T) {
 	if code == 0 || !strings.Contains(out, "# podunit-alpha.service") || !strings.Contains(errOut, "gamma.yaml:8:5") {
 		t.Fatalf("generate --dry-run: %d\n%s\n%s", code, out, errOut)
 	}
+	// Byte for byte what the generator wrote for the one pod left.
+	if written := e.must("cat", "/run/systemd/generator/podunit-alpha.service"); out != "# podunit-alpha.service\n"+written {
+		t.Fatalf("generate --dry-run differs from the generator's file:\n--- dry-run\n%s--- /run/systemd/generator/podunit-alpha.service\n%s", out, written)
+	}
 }
 
 // TestExportedUnits: `podunit unit` files pass systemd-analyze verify and
@@ -170,5 +177,201 @@ func TestExportedUnits(t *testing.T) {
 	}
 	if out := e.machinesOnHost(); out != "" {
 		t.Fatalf("machines left: %s", out)
+	}
+}
+
+// TestGeneratorBootErrorInJournal: a malformed manifest's error is in the
+// journal of the boot whose generator run skipped it ("journalctl -t
+// podunit-generator"; before journald runs, through the kernel log), not
+// only in the journal of an earlier daemon-reload.
+func TestGeneratorBootErrorInJournal(t *testing.T) {
+	e := boot(t)
+	e.installGenerator()
+	e.write("delta.yaml", bootPod("delta", "delta up"))
+	e.write("broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: broken}\nspec:\n  containers:\n  - name: c\n    image: localhost/busybox:1.35\n    imagePullPolicy: Never\n    colour: blue\n")
+	e.must("sh", "-c", "cp /scratch/delta.yaml /scratch/broken.yaml /etc/podunit/pods/")
+	e.waitRunning("delta")
+	const where = "/etc/podunit/pods/broken.yaml:9:5"
+	// podunit sync's daemon-reload ran the generator with journald up.
+	if j := e.must("journalctl", "--no-pager", "-o", "cat", "-b", "-t", "podunit-generator"); !strings.Contains(j, where) || !strings.Contains(j, "colour") {
+		t.Fatalf("generator error not in the journal after daemon-reload:\n%s", j)
+	}
+
+	e.h.Reboot(t)
+	// delta is up again: the generator ran at this boot and wrote its unit.
+	// Nothing here reloads systemd, so only that boot-time run can have
+	// logged anything of this boot's.
+	e.waitRunning("delta")
+	if j := e.must("journalctl", "--no-pager", "-o", "cat", "-b", "-1", "-t", "podunit-generator"); !strings.Contains(j, where) {
+		t.Fatalf("the previous boot's journal lost the generator error:\n%s", j)
+	}
+	j := e.must("journalctl", "--no-pager", "-o", "short-monotonic", "-b", "-t", "podunit-generator")
+	if !strings.Contains(j, where) || !strings.Contains(j, "colour") {
+		all, _, _ := e.run("journalctl", "--no-pager", "-o", "short-monotonic", "-b", "-n", "40")
+		t.Errorf("the generator's error at boot is not in this boot's journal (journalctl -b -t podunit-generator):\n%s\n--- journalctl -b (end):\n%s", j, all)
+	}
+	if _, _, code := e.run("systemctl", "cat", "podunit-broken.service"); code == 0 {
+		t.Error("the malformed manifest produced a unit at boot")
+	}
+}
+
+// TestGenerateDryRunUnprivileged: generate --dry-run DIR needs no root: as
+// nobody it prints the unit of the good manifest, exactly what the
+// generator compiles, and the file:line:column error of the bad one, and
+// exits 1; it writes nothing.
+func TestGenerateDryRunUnprivileged(t *testing.T) {
+	e := boot(t)
+	dir := filepath.Join(e.h.Scratch(), "dry")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.write("dry/a-good.yaml", bootPod("good", "good up"))
+	e.write("dry/b-bad.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n  - name: c\n    image: localhost/busybox:1.35\n    ports:\n    - containerPort: 80\n      colour: blue\n")
+	e.write("dry/notes.txt", "not a manifest\n")
+	nobody := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"}
+	if id := e.must(append(nobody, "id", "-u")...); id != "65534\n" {
+		t.Fatalf("setpriv: uid %q", id)
+	}
+	out, errOut, code := e.run(append(nobody, "podunit", "generate", "--dry-run", "/scratch/dry")...)
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (a manifest was skipped)\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	// The expected unit is what the generator package compiles from the
+	// same file for the binary's path in the host.
+	res := generator.Generate([]string{dir}, units.DefaultHost)
+	if len(res.Units) != 1 || len(res.Errors) != 1 {
+		t.Fatalf("generator.Generate outside: %d units, errors %v", len(res.Units), res.Errors)
+	}
+	want := "# podunit-good.service\n" + strings.ReplaceAll(res.Units[0].Text, "# Source: "+dir+"/", "# Source: /scratch/dry/")
+	if out != want {
+		t.Errorf("dry-run unit:\n--- got\n%s--- want\n%s", out, want)
+	}
+	if !strings.Contains(out, "\n# Source: /scratch/dry/a-good.yaml\n") || !strings.Contains(out, " --origin=generator good\n") {
+		t.Errorf("dry-run unit lacks its source or origin:\n%s", out)
+	}
+	wantErr := "error: /scratch/dry/b-bad.yaml:10:7: spec.containers[0].ports[0].colour: unknown field \"colour\"\n/scratch/dry/b-bad.yaml: skipped\n"
+	if errOut != wantErr {
+		t.Errorf("dry-run errors:\n--- got\n%s--- want\n%s", errOut, wantErr)
+	}
+	// It changed nothing.
+	if _, err := os.Stat(e.h.Path("/var/lib/podunit/pods/good")); !os.IsNotExist(err) {
+		t.Errorf("dry-run made pod state (err %v)", err)
+	}
+	if _, _, code := e.run("test", "-e", "/run/systemd/generator/podunit-good.service"); code == 0 {
+		t.Error("dry-run wrote into the generator directory")
+	}
+	if _, _, code := e.run("systemctl", "cat", "podunit-good.service"); code == 0 {
+		t.Error("dry-run made a unit")
+	}
+}
+
+// TestExportedUnitFile: a non-template `podunit unit` file installed in
+// /etc/systemd/system runs its pod like any other: status, logs, exec,
+// machined. systemctl stop stops it and keeps its state, as for any stopped
+// pod; podunit delete stops it and removes the pod's state, but not the
+// unit file, which the administrator installed: started again, the file
+// alone brings the pod back.
+func TestExportedUnitFile(t *testing.T) {
+	e := boot(t)
+	const unitPath = "/etc/systemd/system/podunit-solo.service"
+	e.write("solo.yaml", bootPod("solo", "solo up"))
+	unit := e.must("podunit", "unit", "-f", "/scratch/solo.yaml")
+	if !strings.HasPrefix(unit, "# podunit-solo.service\n") || strings.Contains(unit, "--origin") || !strings.Contains(unit, "\n[Install]\nWantedBy=multi-user.target\n") {
+		t.Fatalf("podunit unit:\n%s", unit)
+	}
+	e.write("podunit-solo.service", unit)
+	e.must("sh", "-c", "cp /scratch/podunit-solo.service "+unitPath+" && systemctl daemon-reload")
+	if _, err := os.Stat(e.h.Path("/var/lib/podunit/pods/solo")); !os.IsNotExist(err) {
+		t.Fatalf("pod state before the unit started (err %v)", err)
+	}
+	e.must("systemctl", "start", "podunit-solo.service")
+	e.waitRunning("solo")
+
+	st := e.status("solo")
+	if st.Status != "Running" || st.Unit != "podunit-solo.service" || st.UnitState != "active/running" || st.Machine == nil {
+		t.Fatalf("status of the exported unit's pod: %+v", st)
+	}
+	if m := *st.Machine; m.Name != "solo" || m.Class != "container" || m.Service != "podunit" {
+		t.Fatalf("machine of the exported unit's pod: %+v", m)
+	}
+	// machined puts the machine in the unit's cgroup.
+	if unit := e.must("machinectl", "show", "solo", "-p", "Unit", "--value"); unit != "podunit-solo.service\n" {
+		t.Fatalf("machine unit: %q", unit)
+	}
+	if state, _, _ := e.container(st, "main"); state != "Running" {
+		t.Fatalf("container main: %s", state)
+	}
+	if frag := e.must("systemctl", "show", "-p", "FragmentPath", "--value", "podunit-solo.service"); frag != unitPath+"\n" {
+		t.Fatalf("the pod does not run from the unit file: FragmentPath=%s", frag)
+	}
+	if raw := e.must("podunit", "status", "solo", "-o", "json"); strings.Contains(raw, `"origin"`) {
+		t.Fatalf("an exported unit's pod has an origin:\n%s", raw)
+	}
+	if out := e.must("podunit", "list"); !strings.Contains(out, "solo") || !strings.Contains(out, "Running") {
+		t.Fatalf("list: %s", out)
+	}
+	if out := e.must("podunit", "logs", "solo"); !strings.Contains(out, "solo up") {
+		t.Fatalf("logs of the exported unit's pod: %q", out)
+	}
+	if out := e.must("journalctl", "--no-pager", "-o", "cat", "-u", "podunit-solo.service", "CONTAINER_NAME=main"); !strings.Contains(out, "solo up") {
+		t.Fatalf("journal of podunit-solo.service: %q", out)
+	}
+	if out := e.must("podunit", "exec", "solo", "--", "hostname"); out != "solo\n" {
+		t.Fatalf("exec: %q", out)
+	}
+	leader := st.Machine.Leader
+
+	// systemctl stop: nothing of the running pod is left, its state stays
+	// for status and logs until delete.
+	e.must("systemctl", "stop", "podunit-solo.service")
+	st = e.status("solo")
+	if st.Status != "Stopped" || st.Machine != nil {
+		t.Fatalf("status after systemctl stop: %+v", st)
+	}
+	if out := e.machinesOnHost(); strings.Contains(out, "solo") {
+		t.Fatalf("machine left after systemctl stop: %s", out)
+	}
+	if mounts := e.must("cat", "/proc/self/mountinfo"); strings.Contains(mounts, "/var/lib/podunit/pods/solo") {
+		t.Fatalf("mounts left after systemctl stop:\n%s", mounts)
+	}
+	if _, _, code := e.run("test", "-e", "/run/podunit/netns/solo"); code == 0 {
+		t.Fatal("network namespace left after systemctl stop")
+	}
+	if out := e.must("podunit", "logs", "solo"); !strings.Contains(out, "solo up") {
+		t.Fatalf("logs of the stopped pod: %q", out)
+	}
+
+	// Started again from the file: a new run of the same pod.
+	e.must("systemctl", "start", "podunit-solo.service")
+	e.waitRunning("solo")
+	if l := e.status("solo").Machine.Leader; l == leader {
+		t.Fatal("the restarted pod is the same process")
+	}
+
+	// delete stops the running unit and removes the pod; the unit file
+	// stays.
+	e.must("podunit", "delete", "solo")
+	if out, _, _ := e.run("systemctl", "is-active", "podunit-solo.service"); out != "inactive\n" {
+		t.Fatalf("unit after delete: %q", out)
+	}
+	if _, errOut, code := e.run("podunit", "status", "solo"); code == 0 {
+		t.Fatalf("status after delete succeeded: %s", errOut)
+	}
+	if out := e.must("podunit", "list"); strings.Contains(out, "solo") {
+		t.Fatalf("list after delete: %s", out)
+	}
+	if _, _, code := e.run("test", "-f", unitPath); code != 0 {
+		t.Fatal("delete removed the administrator's unit file")
+	}
+	e.assertNoTrace("solo")
+
+	// The file alone is enough: it runs the pod again after delete.
+	e.must("systemctl", "start", "podunit-solo.service")
+	e.waitRunning("solo")
+	e.must("podunit", "delete", "solo")
+	e.must("sh", "-c", "rm "+unitPath+" && systemctl daemon-reload")
+	e.assertNoTrace("solo")
+	if out := e.unitsOnHost(); out != "" {
+		t.Fatalf("units left: %s", out)
 	}
 }

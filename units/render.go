@@ -41,10 +41,20 @@ type exitStatusSet struct {
 	Signals []int32
 }
 
+// execList renders commands for D-Bus. systemd expands $NAME, ${NAME} and
+// $$ in the words of a transient unit's command as in a unit file's, so
+// every "$" is doubled here too, except in the one word meant to expand.
 func execList(cmds ...Command) []execCommand {
 	out := make([]execCommand, 0, len(cmds))
 	for _, c := range cmds {
-		out = append(out, execCommand{Path: c.Argv[0], Argv: c.Argv, IgnoreFailure: c.IgnoreFailure})
+		argv := make([]string, len(c.Argv))
+		for i, a := range c.Argv {
+			argv[i] = a
+			if a != "$"+SELinuxArgsVar {
+				argv[i] = strings.ReplaceAll(a, "$", "$$")
+			}
+		}
+		out = append(out, execCommand{Path: c.Argv[0], Argv: argv, IgnoreFailure: c.IgnoreFailure})
 	}
 	return out
 }
@@ -112,7 +122,9 @@ func (u *Unit) Options() []*unit.UnitOption {
 		o("Service", "KillMode", u.KillMode),
 	)
 	for _, e := range u.Environment {
-		opts = append(opts, o("Service", "Environment", quoteArg(e)))
+		// Environment= expands specifiers but not variables ("$$" would
+		// stay "$$"), so only % is escaped.
+		opts = append(opts, o("Service", "Environment", quoteWord(e)))
 	}
 	for _, f := range u.EnvironmentFiles {
 		opts = append(opts, o("Service", "EnvironmentFile", "-"+f))
@@ -176,16 +188,20 @@ func execLine(c Command) string {
 	return line
 }
 
-// quoteArg quotes one word the way systemd.service(5) command lines and
-// Environment= parse it: specifiers (%) and variables ($) are escaped so the
-// value reaches the process unchanged.
+// quoteArg quotes one word the way systemd.service(5) command lines parse
+// it: specifiers (%) and variables ($) are escaped so the value reaches
+// the process unchanged.
 func quoteArg(s string) string {
 	if s == "$"+SELinuxArgsVar {
 		// The one word meant to expand: to zero or more arguments.
 		return s
 	}
+	return quoteWord(strings.ReplaceAll(s, "$", "$$"))
+}
+
+// quoteWord quotes one word for a unit file, with specifiers escaped.
+func quoteWord(s string) string {
 	s = strings.ReplaceAll(s, "%", "%%")
-	s = strings.ReplaceAll(s, "$", "$$")
 	if s != "" && !strings.ContainsAny(s, " \t\n\"'\\;") {
 		return s
 	}

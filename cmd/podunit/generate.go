@@ -19,7 +19,8 @@ const generatorName = "podunit-generator"
 
 // runGenerator is the systemd generator entry point: argv is the three
 // output directories. It always exits 0, so a bad manifest never fails
-// the boot; problems go to the kernel log, where the journal picks them up.
+// the boot; problems go to the journal or the kernel log, and where
+// neither is there (boot in a container) a report unit logs them later.
 func runGenerator(args []string) int {
 	g := &globals{stateDir: units.DefaultHost.StateDir}
 	h, err := g.host()
@@ -32,26 +33,34 @@ func runGenerator(args []string) int {
 		return 0
 	}
 	res := generator.Generate(generator.Dirs, h)
+	lost := false
 	for _, e := range res.Errors {
-		report("podunit-generator: " + e.Error())
+		lost = !report("podunit-generator: "+e.Error()) || lost
 	}
 	if err := generator.Write(res, args[0]); err != nil {
 		report("podunit-generator: " + err.Error())
+	}
+	if lost {
+		if err := generator.WriteReport(args[0], h.Binary); err != nil {
+			report("podunit-generator: " + err.Error())
+		}
 	}
 	return 0
 }
 
 func newGenerateCmd(g *globals) *cobra.Command {
-	var dryRun bool
+	var dryRun, quiet bool
 	cmd := &cobra.Command{
-		Use:   "generate --dry-run [DIR...]",
+		Use:   "generate --dry-run [-q] [DIR...]",
 		Short: "Show the units the systemd generator would write",
 		Long: `Generate shows what podunit's systemd generator writes at boot and on
 daemon-reload: a podunit-<pod>.service for every pod manifest in
 /etc/podunit/pods and /run/podunit/pods (a pod in a later directory
 replaces one of the same name), and every manifest it would skip, with
 the reason. With DIR arguments it reads those directories instead. It needs
-no root and changes nothing.`,
+no root and changes nothing; it exits 1 if a manifest would be skipped.
+With -q it prints only the errors (the generator's report unit runs it so
+at boot where it could not log them itself).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !dryRun {
 				return fmt.Errorf("generate only has --dry-run; systemd runs the generator itself (installed as %s)", generatorName)
@@ -66,6 +75,9 @@ no root and changes nothing.`,
 			}
 			res := generator.Generate(dirs, h)
 			for i, u := range res.Units {
+				if quiet {
+					break
+				}
 				if i > 0 {
 					fmt.Fprintln(cmd.OutOrStdout())
 				}
@@ -81,27 +93,32 @@ no root and changes nothing.`,
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the units and errors instead of writing them")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the errors")
 	return cmd
 }
 
 // report logs a generator message where systemd keeps it: the journal
 // when journald is up (daemon-reload), else the kernel log, which journald
-// reads once it starts (boot); and stderr, which systemd shows on the
-// console.
-func report(msg string) {
+// reads once it starts (boot); and stderr, for a generator run by hand
+// (systemd 252 sends a generator's stderr nowhere). It says whether the
+// message reached a log.
+func report(msg string) bool {
 	fmt.Fprintln(os.Stderr, msg)
 	if journal.Enabled() {
 		if journal.Send(msg, journal.PriErr, map[string]string{"SYSLOG_IDENTIFIER": generatorName}) == nil {
-			return
+			return true
 		}
 	}
 	f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
 	if err != nil {
-		return
+		return false
 	}
 	defer f.Close()
 	for _, line := range strings.Split(msg, "\n") {
 		// <3> is the error level; one write is one kernel log record.
-		fmt.Fprintf(f, "<3>%s: %s\n", generatorName, line)
+		if _, err := fmt.Fprintf(f, "<3>%s: %s\n", generatorName, line); err != nil {
+			return false
+		}
 	}
+	return true
 }
