@@ -235,11 +235,16 @@ func (sp *SeccompProfile) validate(v *validator, f string) {
 	}
 }
 
-// selinuxPart is what SELinux accepts in a context component: no ':'
-// (the separator) and no whitespace or control characters.
+// selinuxPart is what policy writers use in a context component:
+// identifiers of letters, digits, '_' and '.', and for a level also ':',
+// ',' and '-' (s0-s0:c1.c1023). Nothing that needs quoting, since the
+// label travels through an environment file to nspawn's arguments.
 func selinuxPart(s string, level bool) bool {
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f || (r == ':' && !level) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.':
+		case level && (r == ':' || r == ',' || r == '-'):
+		default:
 			return false
 		}
 	}
@@ -254,11 +259,11 @@ func (o *SELinuxOptions) validate(v *validator, f string) {
 		name, val string
 	}{{"user", o.User}, {"role", o.Role}, {"type", o.Type}} {
 		if !selinuxPart(p.val, false) {
-			v.errorf(f+"."+p.name, "invalid value %q: no ':' or whitespace allowed", truncate(p.val))
+			v.errorf(f+"."+p.name, "invalid value %q: want letters, digits, '_' and '.'", truncate(p.val))
 		}
 	}
 	if !selinuxPart(o.Level, true) {
-		v.errorf(f+".level", "invalid value %q: no whitespace allowed", truncate(o.Level))
+		v.errorf(f+".level", "invalid value %q: want an MLS level such as s0:c1,c2", truncate(o.Level))
 	}
 }
 

@@ -53,7 +53,7 @@ spec:
       runAsUser: 0
       runAsNonRoot: true
       capabilities: {drop: [BOGUS]}
-      seLinuxOptions: {type: "a:b"}
+      seLinuxOptions: {type: "a:b", user: "u\"x", level: "s0 $HOME"}
       procMount: Unmasked
 `))
 	if err == nil {
@@ -65,6 +65,8 @@ spec:
 		"spec.containers[0].securityContext.runAsNonRoot: runAsUser is 0",
 		`s.yaml:14:29: spec.containers[0].securityContext.capabilities.drop[0]: unknown capability "BOGUS"`,
 		"spec.containers[0].securityContext.seLinuxOptions.type: invalid value",
+		"spec.containers[0].securityContext.seLinuxOptions.user: invalid value",
+		"spec.containers[0].securityContext.seLinuxOptions.level: invalid value",
 		"spec.containers[0].securityContext.procMount: field is not supported by podunit",
 	} {
 		if !strings.Contains(err.Error(), want) {
