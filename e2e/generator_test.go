@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/images/imagetest"
 	"github.com/podunit/podunit/units"
 )
 
@@ -373,5 +375,67 @@ func TestExportedUnitFile(t *testing.T) {
 	e.assertNoTrace("solo")
 	if out := e.unitsOnHost(); out != "" {
 		t.Fatalf("units left: %s", out)
+	}
+}
+
+// TestGeneratorBootPull: a generated pod whose image policy is Always pulls
+// in its prepare step at boot, after network-online.target: the tag moved
+// while the host was down, and the pod comes back on the new image.
+func TestGeneratorBootPull(t *testing.T) {
+	e := boot(t)
+	// A registry that is up by network-online.target at boot, as a
+	// registry on the network would be reachable by then.
+	e.write("reg.yml", registryConf("5000", "/var/lib/reg", ""))
+	e.write("reg.service", `[Unit]
+Before=network-online.target
+[Service]
+ExecStart=/usr/bin/docker-registry serve /etc/reg.yml
+ExecStartPost=/bin/bash -c 'until exec 3<>/dev/tcp/127.0.0.1/5000; do sleep 0.1; done 2>/dev/null'
+[Install]
+WantedBy=network-online.target
+`)
+	e.must("sh", "-c", `set -e
+cp /scratch/reg.yml /etc/reg.yml
+cp /scratch/reg.service /etc/systemd/system/
+systemctl daemon-reload
+systemctl enable --now reg.service`)
+	e.eventually(20*time.Second, "the registry listening", func() bool {
+		_, _, code := e.run("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/5000")
+		return code == 0
+	})
+	base := ociImage(t)
+	first, _ := mutate.AppendLayers(base, mustStatic(t, imagetest.File("version", "first")))
+	second, _ := mutate.AppendLayers(base, mustStatic(t, imagetest.File("version", "second")))
+	e.skopeoPush(e.layoutDir("first", first), reg+"/team/boot:1")
+
+	e.installGenerator()
+	e.write("booted.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: booted}
+spec:
+  hostNetwork: true
+  containers:
+  - {name: c, image: `+reg+`/team/boot:1, imagePullPolicy: Always, command: [sleep, "100000"]}
+`)
+	e.must("cp", "/scratch/booted.yaml", "/etc/podunit/pods/")
+	e.waitRunning("booted")
+	if out := e.must("podunit", "exec", "booted", "--", "cat", "/version"); out != "first" {
+		t.Fatalf("first image: %q", out)
+	}
+	for _, dep := range []string{"After", "Wants"} {
+		if out := e.must("systemctl", "show", "-p", dep, "--value", "podunit-booted.service"); !strings.Contains(out, "network-online.target") {
+			t.Errorf("%s= of a unit that may pull: %s", dep, out)
+		}
+	}
+
+	e.skopeoPush(e.layoutDir("second", second), reg+"/team/boot:1")
+	e.h.Reboot(t)
+	e.waitRunning("booted")
+	if out, ok := e.poll(30*time.Second, "podunit", "exec", "booted", "--", "cat", "/version"); !ok || out != "second" {
+		j, _, _ := e.run("journalctl", "-b", "-q", "--no-pager", "-u", "podunit-booted.service", "-u", "reg.service")
+		t.Fatalf("after a reboot the pod runs %q, want the image the tag names now\n%s", out, j)
+	}
+	if out := e.must("journalctl", "-b", "-q", "-u", "podunit-booted.service"); !strings.Contains(out, "Pulling "+reg+"/team/boot:1") {
+		t.Errorf("no pull in this boot's journal of the unit:\n%s", out)
 	}
 }
