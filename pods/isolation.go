@@ -33,13 +33,17 @@ func (m *Manager) isolate(p *pod.Pod) (units.Isolation, error) {
 		}
 	}
 	if hostSELinux().Enabled {
-		level, err := m.selinuxAllocator().Level(name)
-		if err != nil {
-			return iso, err
-		}
 		var o selinux.Options
 		if sc := p.Spec.SecurityContext; sc != nil && sc.SELinuxOptions != nil {
 			o = selinux.Options(*sc.SELinuxOptions)
+		}
+		// A level the pod names is its own choice: no pair is taken for it.
+		level := o.Level
+		if level == "" {
+			var err error
+			if level, err = m.selinuxAllocator().Level(name); err != nil {
+				return iso, err
+			}
 		}
 		l := selinux.Make(level, o)
 		iso.Labels = &l

@@ -239,6 +239,10 @@ func TestIsolateSELinuxOptions(t *testing.T) {
 	if iso.Labels == nil || *iso.Labels != want {
 		t.Fatalf("labels %+v, want %+v", iso.Labels, want)
 	}
+	// Its own level takes no pair from the allocator.
+	if holders, err := m.selinuxAllocator().Holders(); err != nil || len(holders) != 0 {
+		t.Fatalf("a pod naming its level holds a pair: %v %v", holders, err)
+	}
 	mkRunDir(t, m, "full")
 	env := readNspawnEnv(t, m, full)
 	wantEnv := `PODUNIT_NSPAWN_SELINUX="--selinux-context=user_u:user_r:spc_t:s0:c7,c8 --selinux-apifs-context=user_u:object_r:container_file_t:s0:c7,c8"` + "\n"
