@@ -398,8 +398,11 @@ func (s *Store) checkPolicy(ctx context.Context, pol *Policy, r name.Reference, 
 	// --tls-verify=false (or insecure = true in registries.conf) names one
 	// registry: a lookaside server elsewhere (another host or port, such
 	// as a web server or CDN) keeps its certificate checks.
-	lookasideInsecure := insecure && sameRegistryHost(base, r.Context().RegistryStr())
-	client := &http.Client{Transport: insecureTransport(lookasideInsecure), Timeout: time.Minute}
+	tr := insecureTransport(false)
+	if insecure {
+		tr = registryOnly{registry: r.Context().RegistryStr(), insecure: insecureTransport(true), secure: tr}
+	}
+	client := &http.Client{Transport: tr, Timeout: time.Minute}
 	return pol.check(ctx, signatureSources{
 		ref:    r,
 		digest: digest,
@@ -410,6 +413,21 @@ func (s *Store) checkPolicy(ctx context.Context, pol *Policy, r name.Reference, 
 			return sigstoreAttachments(ctx, r.Context(), digest, ropts)
 		},
 	})
+}
+
+// registryOnly skips TLS verification only for requests to the
+// registry's own host, decided per request, so a redirect elsewhere keeps
+// its certificate checks too.
+type registryOnly struct {
+	registry         string
+	insecure, secure http.RoundTripper
+}
+
+func (t registryOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if sameRegistryHost(req.URL.String(), t.registry) {
+		return t.insecure.RoundTrip(req)
+	}
+	return t.secure.RoundTrip(req)
 }
 
 // sameRegistryHost reports whether the lookaside URL is served by the

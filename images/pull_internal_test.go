@@ -1,6 +1,14 @@
 package images
 
-import "testing"
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
 
 // TestSameRegistryHost: --tls-verify=false reaches the lookaside client
 // only for a lookaside URL on the registry's own host[:port].
@@ -36,5 +44,35 @@ func TestSameRegistryHost(t *testing.T) {
 		if got := sameRegistryHost(tc.lookaside, tc.registry); got != tc.want {
 			t.Errorf("sameRegistryHost(%q, %q) = %v, want %v", tc.lookaside, tc.registry, got, tc.want)
 		}
+	}
+}
+
+// TestRegistryOnlyRedirect: the registry's own host is reached without
+// certificate checks, and a redirect from it to another host is checked.
+func TestRegistryOnlyRedirect(t *testing.T) {
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "elsewhere")
+	}))
+	defer other.Close()
+	reg := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/away" {
+			http.Redirect(w, r, other.URL+"/sig", http.StatusFound)
+			return
+		}
+		io.WriteString(w, "here")
+	}))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "https://")
+	client := &http.Client{Transport: registryOnly{registry: host, insecure: insecureTransport(true), secure: insecureTransport(false)}}
+
+	resp, err := client.Get(reg.URL + "/sig")
+	if err != nil {
+		t.Fatalf("the registry's own host with --tls-verify=false: %v", err)
+	}
+	resp.Body.Close()
+	_, err = client.Get(reg.URL + "/away")
+	var cert *tls.CertificateVerificationError
+	if !errors.As(err, &cert) {
+		t.Fatalf("redirect to another host: %v, want a certificate error", err)
 	}
 }
