@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/podunit/podunit/internal/inroot"
 	"golang.org/x/sys/unix"
 )
 
@@ -52,7 +53,8 @@ const (
 	opaqueXattr    = "trusted.overlay.opaque"
 )
 
-const resolveFlags = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_SYMLINKS
+// resolveFlags go with RESOLVE_IN_ROOT, which inroot.Open always adds.
+const resolveFlags = unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_SYMLINKS
 
 // unpackResult describes the uncompressed stream that was unpacked.
 type unpackResult struct {
@@ -163,13 +165,7 @@ func entryPath(name string) ([]string, error) {
 }
 
 func openat2(dirfd int, path string, flags uint64) (int, error) {
-	for {
-		fd, err := unix.Openat2(dirfd, path, &unix.OpenHow{Flags: flags | unix.O_CLOEXEC, Resolve: resolveFlags})
-		if err == unix.EINTR || err == unix.EAGAIN {
-			continue
-		}
-		return fd, err
-	}
+	return inroot.Open(dirfd, path, flags, resolveFlags)
 }
 
 func resolveErr(path string, err error) error {

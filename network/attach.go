@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/types"
@@ -93,21 +94,40 @@ func (a *Attachment) runtimeConf(ifName string) *libcni.RuntimeConf {
 	return rt
 }
 
+// addAttempts is how often Setup runs ADD, with a full DEL after each
+// failure: Debian 12's iptables-nft now and then refuses to create a chain
+// that already exists with "CHAIN_USER_ADD failed (File exists)" (exit
+// status 4), which the firewall plugin does not take for "exists", even
+// with every ADD on the host serialised. A broken network fails all
+// attempts and reports the last error.
+const addAttempts = 3
+
 // Setup creates the pod's network namespace and attaches it to the
-// network: its namespace (loopback up), then the network's plugins. The record is saved
-// at recordPath before anything is created. On failure everything made so
-// far is torn down again.
+// network: its namespace (loopback up), then the network's plugins. The
+// record is saved at recordPath before anything is created. On failure
+// everything made so far is torn down again.
 func (c Config) Setup(ctx context.Context, pod, namespace string, n *Network, ports []PortMapping, recordPath string) (*Attachment, error) {
 	a := &Attachment{
 		Pod: pod, Namespace: namespace, ContainerID: ContainerID(pod), Network: n.Name,
 		NetNS: c.NetnsPath(pod), Conflist: n.Bytes, PortMappings: ports,
 	}
-	if err := saveRecord(recordPath, a); err != nil {
-		return nil, err
-	}
-	res, err := c.add(ctx, a)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("attach pod %q to CNI network %q: %w", pod, n.Name, err), c.teardown(ctx, a, recordPath))
+	var res types.Result
+	for attempt := 1; ; attempt++ {
+		if err := saveRecord(recordPath, a); err != nil {
+			return nil, err
+		}
+		var err error
+		if res, err = c.add(ctx, a); err == nil {
+			break
+		}
+		err = fmt.Errorf("attach pod %q to CNI network %q: %w", pod, n.Name, err)
+		if terr := c.teardown(ctx, a, recordPath); terr != nil || attempt == addAttempts || ctx.Err() != nil {
+			return nil, errors.Join(err, terr)
+		}
+		if c.Warnings != nil {
+			fmt.Fprintf(c.Warnings, "warning: %v; trying again\n", err)
+		}
+		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
 	}
 	r, err := types100.NewResultFromResult(res)
 	if err != nil {

@@ -8,6 +8,7 @@ package network
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 )
 
@@ -40,6 +41,8 @@ type Config struct {
 	LeaseDir string
 	// LockFile serialises podunit's CNI operations host-wide.
 	LockFile string
+	// Warnings, if set, hears of failed ADDs that are tried again.
+	Warnings io.Writer
 }
 
 // Default is the layout on a Debian host with containernetworking-plugins.

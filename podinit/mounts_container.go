@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/podunit/podunit/internal/inroot"
 	"golang.org/x/sys/unix"
 )
 
@@ -118,10 +119,8 @@ func openSubPath(root, sub string) (int, error) {
 		return -1, err
 	}
 	defer unix.Close(rfd)
-	how := func(flags int) *unix.OpenHow {
-		return &unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV}
-	}
-	if fd, err := unix.Openat2(rfd, sub, how(unix.O_PATH)); err == nil || !errors.Is(err, unix.ENOENT) {
+	const resolve = unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV
+	if fd, err := inroot.Open(rfd, sub, unix.O_PATH, resolve); err == nil || !errors.Is(err, unix.ENOENT) {
 		return fd, err
 	}
 	dir, err := unix.Dup(rfd)
@@ -138,7 +137,7 @@ func openSubPath(root, sub string) (int, error) {
 		}
 		// Each step has the directory it is in as its root: a component
 		// that is a symlink, even an absolute one, stays inside it.
-		next, err := unix.Openat2(dir, name, how(unix.O_PATH|unix.O_DIRECTORY))
+		next, err := inroot.Open(dir, name, unix.O_PATH|unix.O_DIRECTORY, resolve)
 		unix.Close(dir)
 		if err != nil {
 			return -1, err

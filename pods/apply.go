@@ -34,6 +34,7 @@ type Manager struct {
 // New returns a manager for the host layout.
 func New(h units.Host, images ImageResolver) *Manager {
 	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Warnings: os.Stderr}
+	m.Net.Warnings = m.Warnings
 	m.Host.Isolate = m.isolate
 	return m
 }
