@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,7 +18,8 @@ type Lock struct {
 	path string
 }
 
-// Acquire takes the lock on path, creating the file, and waits while
+// Acquire takes the lock on path, creating the file and its directory,
+// and waits while
 // another holder has it (exclusively, or at all when exclusive is asked).
 func Acquire(path string, exclusive bool) (*Lock, error) {
 	l, err := open(path)
@@ -70,6 +72,10 @@ func (l *Lock) Current() bool {
 }
 
 func open(path string) (*Lock, error) {
+	// Lock directories live on /run, which a reboot empties.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("lock directory of %s: %w", path, err)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)

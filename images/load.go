@@ -118,15 +118,16 @@ func (s *Store) loadImage(ctx context.Context, src sourceImage, progress io.Writ
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(DefaultJobs)
 	for i, l := range layers {
-		ls := layerSource{diffID: cfg.RootFS.DiffIDs[i].String(), open: l.Uncompressed}
-		if src.fromBlobs {
-			d, err := l.Digest()
-			if err != nil {
-				return nil, fmt.Errorf("image %s: layer %d: %w", ShortID(id), i, err)
-			}
-			ls.digest, ls.open = d.String(), l.Compressed
-		}
+		// Every error returns through Wait: no goroutine outlives Load.
 		g.Go(func() error {
+			ls := layerSource{diffID: cfg.RootFS.DiffIDs[i].String(), open: l.Uncompressed}
+			if src.fromBlobs {
+				d, err := l.Digest()
+				if err != nil {
+					return fmt.Errorf("image %s: layer %d: %w", ShortID(id), i, err)
+				}
+				ls.digest, ls.open = d.String(), l.Compressed
+			}
 			size, err := s.ensureLayer(gctx, ls, s.tmpDir(), progress)
 			if err != nil {
 				return fmt.Errorf("image %s: %w", ShortID(id), err)

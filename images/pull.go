@@ -430,12 +430,12 @@ func (t registryOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.secure.RoundTrip(req)
 }
 
-// sameRegistryHost reports whether the lookaside URL is served by the
-// registry itself: the same host[:port], ignoring case and an explicit
-// default TLS port (443). A URL that does not parse, or has no host (a
-// file:// one), never matches.
-func sameRegistryHost(lookaside, registry string) bool {
-	u, err := url.Parse(lookaside)
+// sameRegistryHost reports whether a URL (a lookaside one, or a request's)
+// is served by the registry itself: the same host[:port], ignoring case
+// and an explicit default TLS port (443). A URL that does not parse, or
+// has no host (a file:// one), never matches.
+func sameRegistryHost(rawURL, registry string) bool {
+	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
 		return false
 	}

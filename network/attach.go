@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -63,9 +62,6 @@ func (a *Attachment) Addresses() []string {
 // transactions, the first pod's shared mount of the namespace directory).
 // One ADD takes tens of milliseconds, so waiting costs little.
 func (c Config) lock() (unlock func(), err error) {
-	if err := os.MkdirAll(filepath.Dir(c.LockFile), 0o700); err != nil {
-		return nil, fmt.Errorf("network lock: %w", err)
-	}
 	l, err := flock.Acquire(c.LockFile, true)
 	if err != nil {
 		return nil, fmt.Errorf("network lock: %w", err)
@@ -158,7 +154,7 @@ func (c Config) add(ctx context.Context, a *Attachment) (types.Result, error) {
 
 // teardown runs CNI DEL (which frees the address, the host's veth end,
 // masquerade and port rules) and removes the namespace and the record.
-// DEL is idempotent, so Teardown is safe on a partial or absent setup.
+// DEL is idempotent, so teardown is safe on a partial or absent setup.
 func (c Config) teardown(ctx context.Context, a *Attachment, recordPath string) error {
 	var errs []error
 	list, err := libcni.NetworkConfFromBytes(a.Conflist)

@@ -77,7 +77,7 @@ type Container struct {
 }
 
 // Mount is a volume mount: Source is a path inside the pod (an emptyDir or
-// a bound hostPath, with subPath already joined), Target a path inside the
+// a bound hostPath, the volume's root), Target a path inside the
 // container's rootfs.
 type Mount struct {
 	Source string `json:"source"`

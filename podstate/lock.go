@@ -1,7 +1,6 @@
 package podstate
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -14,9 +13,6 @@ type Lock struct{ *flock.Lock }
 // Lock takes the pod's exclusive lock, waiting for another podunit process
 // that holds it. Locks live on /run, so a reboot frees them.
 func (s *Store) Lock(name string) (*Lock, error) {
-	if err := os.MkdirAll(s.LockDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create lock directory: %w", err)
-	}
 	path := filepath.Join(s.LockDir, name+".lock")
 	for {
 		l, err := flock.Acquire(path, true)
@@ -44,9 +40,6 @@ func (l *Lock) Release() {
 // file starts with a dot, which no pod name can, so no pod's lock is ever
 // the same file.
 func (s *Store) HostLock(name string, exclusive bool) (*Lock, error) {
-	if err := os.MkdirAll(s.LockDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create lock directory: %w", err)
-	}
 	l, err := flock.Acquire(filepath.Join(s.LockDir, "."+name+".lock"), exclusive)
 	if err != nil {
 		return nil, err

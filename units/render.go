@@ -43,16 +43,13 @@ type exitStatusSet struct {
 
 // execList renders commands for D-Bus. systemd expands $NAME, ${NAME} and
 // $$ in the words of a transient unit's command as in a unit file's, so
-// every "$" is doubled here too, except in the one word meant to expand.
+// they are escaped here too.
 func execList(cmds ...Command) []execCommand {
 	out := make([]execCommand, 0, len(cmds))
 	for _, c := range cmds {
 		argv := make([]string, len(c.Argv))
 		for i, a := range c.Argv {
-			argv[i] = a
-			if a != "$"+SELinuxArgsVar {
-				argv[i] = strings.ReplaceAll(a, "$", "$$")
-			}
+			argv[i] = escapeVars(a)
 		}
 		out = append(out, execCommand{Path: c.Argv[0], Argv: argv, IgnoreFailure: c.IgnoreFailure})
 	}
@@ -193,10 +190,19 @@ func execLine(c Command) string {
 // the process unchanged.
 func quoteArg(s string) string {
 	if s == "$"+SELinuxArgsVar {
-		// The one word meant to expand: to zero or more arguments.
+		return s // expands to zero or more arguments: not one quoted word
+	}
+	return quoteWord(escapeVars(s))
+}
+
+// escapeVars doubles every "$" of a command word, so systemd passes it on
+// unexpanded, except in the one word meant to expand (to zero or more
+// arguments): $PODUNIT_NSPAWN_SELINUX.
+func escapeVars(s string) string {
+	if s == "$"+SELinuxArgsVar {
 		return s
 	}
-	return quoteWord(strings.ReplaceAll(s, "$", "$$"))
+	return strings.ReplaceAll(s, "$", "$$")
 }
 
 // quoteWord quotes one word for a unit file, with specifiers escaped.
