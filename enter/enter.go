@@ -21,9 +21,8 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/podunit/podunit/contract"
 	"golang.org/x/sys/unix"
-
-	"github.com/podunit/podunit/podinit"
 )
 
 // Target is the container process to join and what the command inherits.
@@ -35,7 +34,7 @@ type Target struct {
 	Env     []string
 	Cwd     string
 	// Security is the container's, from the pod's plan.
-	Security *podinit.Security
+	Security *contract.Security
 }
 
 // Stdio are the files the command gets; with a terminal, all three are
@@ -71,7 +70,7 @@ func Start(t Target, argv []string, stdio Stdio) (*os.Process, error) {
 	// After joining the mount namespace, the helper is reached through
 	// its open file (fd 4 below): the container's filesystem lacks it.
 	// nsenter makes the path argv[0], so the role goes in argv[1].
-	args = append(args, "--", "/proc/self/fd/4", podinit.ExecHelperName)
+	args = append(args, "--", "/proc/self/fd/4", contract.ExecHelperName)
 	specR, specW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -91,7 +90,7 @@ func Start(t Target, argv []string, stdio Stdio) (*os.Process, error) {
 		specW.Close()
 		return nil, fmt.Errorf("start nsenter: %w", err)
 	}
-	spec := podinit.ExecSpec{Argv: argv, Env: t.Env, Cwd: t.Cwd, UID: t.UID, GID: t.GID, Groups: t.Groups, Security: t.Security}
+	spec := contract.ExecSpec{Argv: argv, Env: t.Env, Cwd: t.Cwd, UID: t.UID, GID: t.GID, Groups: t.Groups, Security: t.Security}
 	err = json.NewEncoder(specW).Encode(spec)
 	specW.Close()
 	if err != nil {

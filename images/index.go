@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/podunit/podunit/atomicfile"
+	"github.com/podunit/podunit/internal/atomicfile"
 )
 
 const indexVersion = 1

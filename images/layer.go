@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/podunit/podunit/atomicfile"
+	"github.com/podunit/podunit/internal/atomicfile"
 )
 
 // layerMeta is layers/<hex>/layer.json, written inside the staging directory

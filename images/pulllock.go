@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/podunit/podunit/flock"
+	"github.com/podunit/podunit/internal/flock"
 )
 
 // Pulls download and unpack without the store lock, so GC must know when

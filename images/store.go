@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/podunit/podunit/flock"
+	"github.com/podunit/podunit/internal/flock"
 )
 
 // Store is a content-addressed image store rooted at one directory. Its

@@ -14,8 +14,8 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 
-	"github.com/podunit/podunit/atomicfile"
-	"github.com/podunit/podunit/flock"
+	"github.com/podunit/podunit/internal/atomicfile"
+	"github.com/podunit/podunit/internal/flock"
 )
 
 // IfName is the pod's interface on its network.

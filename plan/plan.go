@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/images"
 	"github.com/podunit/podunit/pod"
-	"github.com/podunit/podunit/podinit"
 	"github.com/podunit/podunit/units"
 )
 
@@ -36,7 +36,7 @@ const (
 
 // Compile builds the plan. images maps each container's image reference
 // (as written in the pod) to the resolved image.
-func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*podinit.Plan, error) {
+func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan, error) {
 	base := defaultBackoff
 	if v, ok := p.Metadata.Annotations[AnnotationRestartBackoff]; ok {
 		d, err := time.ParseDuration(v)
@@ -60,7 +60,7 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*podinit.Plan,
 	if g := p.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = *g
 	}
-	pl := &podinit.Plan{
+	pl := &contract.Plan{
 		Pod:                p.Metadata.Name,
 		Namespace:          p.Metadata.Namespace,
 		Hostname:           hostname,
@@ -73,7 +73,7 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*podinit.Plan,
 	vols := volumeSources(p)
 	for _, v := range p.Spec.Volumes {
 		if v.EmptyDir != nil && v.EmptyDir.Medium == "Memory" {
-			mv := podinit.MemoryVolume{Path: EmptyDirPath(v.Name)}
+			mv := contract.MemoryVolume{Path: EmptyDirPath(v.Name)}
 			if n, ok, err := v.EmptyDir.SizeLimitBytes(); err != nil {
 				return nil, fmt.Errorf("volume %q: sizeLimit: %w", v.Name, err)
 			} else if ok {
@@ -123,12 +123,12 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 }
 
 // EmptyDirPath is where an emptyDir volume lives inside the pod.
-func EmptyDirPath(volume string) string { return podinit.RunDir + "/volumes/" + volume }
+func EmptyDirPath(volume string) string { return contract.RunDir + "/volumes/" + volume }
 
 // ContainerDir is where a container's overlay dirs live inside the pod.
-func ContainerDir(name string) string { return podinit.RunDir + "/containers/" + name }
+func ContainerDir(name string) string { return contract.RunDir + "/containers/" + name }
 
-func container(c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource) (*podinit.Container, error) {
+func container(c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource) (*contract.Container, error) {
 	img, ok := images[c.Image]
 	if !ok {
 		return nil, fmt.Errorf("image %q was not resolved", c.Image)
@@ -139,10 +139,10 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		if !ok {
 			return nil, fmt.Errorf("image %q: layer %s is outside the image store %s", c.Image, l, h.ImagesDir())
 		}
-		layers = append(layers, podinit.ImagesDir+"/"+rel)
+		layers = append(layers, contract.ImagesDir+"/"+rel)
 	}
 	dir := ContainerDir(c.Name)
-	out := &podinit.Container{
+	out := &contract.Container{
 		Name:       c.Name,
 		Layers:     layers,
 		Upper:      dir + "/upper",
@@ -169,7 +169,7 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		if !ok {
 			return nil, fmt.Errorf("container %q: volume %q not found", c.Name, m.Name)
 		}
-		out.Mounts = append(out.Mounts, podinit.Mount{Source: src.dir, SubPath: m.SubPath, Target: m.MountPath, ReadOnly: m.ReadOnly})
+		out.Mounts = append(out.Mounts, contract.Mount{Source: src.dir, SubPath: m.SubPath, Target: m.MountPath, ReadOnly: m.ReadOnly})
 	}
 	return out, nil
 }

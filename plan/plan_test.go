@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/images"
 	"github.com/podunit/podunit/pod"
-	"github.com/podunit/podunit/podinit"
 	"github.com/podunit/podunit/units"
 )
 
@@ -58,7 +58,7 @@ func TestCompile(t *testing.T) {
 	if !reflect.DeepEqual(c.Layers, []string{"/.podunit/images/layers/aa/diff", "/.podunit/images/layers/bb/diff"}) {
 		t.Errorf("layers %v", c.Layers)
 	}
-	byTarget := map[string]podinit.Mount{}
+	byTarget := map[string]contract.Mount{}
 	for _, m := range c.Mounts {
 		byTarget[m.Target] = m
 	}

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/pod"
-	"github.com/podunit/podunit/podinit"
 	"github.com/podunit/podunit/seccomp"
 	"github.com/podunit/podunit/selinux"
 	"github.com/podunit/podunit/units"
@@ -20,13 +20,13 @@ func SeccompDir(h units.Host) string { return filepath.Join(h.StateDir, "seccomp
 // security resolves a container's securityContext (over the pod's) into
 // what podinit enforces. It reads Localhost seccomp profiles, so a missing
 // or malformed profile fails the apply.
-func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host) (*podinit.Security, error) {
+func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host) (*contract.Security, error) {
 	spec := &p.Spec
 	sec, err := spec.Security(c)
 	if err != nil {
 		return nil, fmt.Errorf("securityContext.capabilities: %w", err)
 	}
-	out := &podinit.Security{
+	out := &contract.Security{
 		RunAsUser:    toID(sec.RunAsUser),
 		RunAsGroup:   toID(sec.RunAsGroup),
 		RunAsNonRoot: sec.RunAsNonRoot,
@@ -60,8 +60,8 @@ func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host) (*podinit.
 		}
 	}
 	if !sec.Privileged {
-		out.MaskedPaths = podinit.MaskedPaths
-		out.ReadonlyPaths = podinit.ReadonlyPaths
+		out.MaskedPaths = contract.MaskedPaths
+		out.ReadonlyPaths = contract.ReadonlyPaths
 	}
 	var profile *seccomp.Profile
 	switch sec.Seccomp.Type {

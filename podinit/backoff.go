@@ -1,6 +1,10 @@
 package podinit
 
-import "time"
+import (
+	"time"
+
+	"github.com/podunit/podunit/contract"
+)
 
 // Kubernetes' kubelet restart back-off: 10 s doubling to 5 min, forgotten
 // once a container has run for 10 min.
@@ -16,7 +20,7 @@ type backoffPolicy struct {
 
 // backoffFromPlan uses the plan's values where set; zero means "the
 // Kubernetes default" so hosts need not spell them out.
-func backoffFromPlan(p *Plan) backoffPolicy {
+func backoffFromPlan(p *contract.Plan) backoffPolicy {
 	b := backoffPolicy{defaultBackoffBase, defaultBackoffMax, defaultBackoffReset}
 	if p.BackoffBaseMillis > 0 {
 		b.base = time.Duration(p.BackoffBaseMillis) * time.Millisecond

@@ -3,10 +3,12 @@ package podinit
 import (
 	"testing"
 	"time"
+
+	"github.com/podunit/podunit/contract"
 )
 
 func TestBackoffSchedule(t *testing.T) {
-	b := backoffFromPlan(&Plan{})
+	b := backoffFromPlan(&contract.Plan{})
 	if b.base != 10*time.Second || b.max != 5*time.Minute || b.reset != 10*time.Minute {
 		t.Fatalf("defaults: %+v", b)
 	}
@@ -32,7 +34,7 @@ func TestBackoffSchedule(t *testing.T) {
 }
 
 func TestBackoffFromPlan(t *testing.T) {
-	b := backoffFromPlan(&Plan{BackoffBaseMillis: 200, BackoffMaxMillis: 100, BackoffResetMillis: 1000})
+	b := backoffFromPlan(&contract.Plan{BackoffBaseMillis: 200, BackoffMaxMillis: 100, BackoffResetMillis: 1000})
 	if b.base != 200*time.Millisecond || b.max != 200*time.Millisecond || b.reset != time.Second {
 		t.Errorf("%+v: max must not be below base", b)
 	}
@@ -44,9 +46,9 @@ func TestShouldRestart(t *testing.T) {
 		failed bool
 		want   bool
 	}{
-		{RestartAlways, false, true}, {RestartAlways, true, true},
-		{RestartOnFailure, false, false}, {RestartOnFailure, true, true},
-		{RestartNever, false, false}, {RestartNever, true, false},
+		{contract.RestartAlways, false, true}, {contract.RestartAlways, true, true},
+		{contract.RestartOnFailure, false, false}, {contract.RestartOnFailure, true, true},
+		{contract.RestartNever, false, false}, {contract.RestartNever, true, false},
 	} {
 		if got := shouldRestart(tc.policy, tc.failed); got != tc.want {
 			t.Errorf("shouldRestart(%s, failed=%v) = %v", tc.policy, tc.failed, got)

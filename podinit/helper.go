@@ -47,9 +47,9 @@ func helperMain() int {
 	if err := setupFilesystem(c); err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: %w", c.Name, err))
 	}
-	id, err := containerIdentity(c.Security.userSpec(c.User))
+	id, err := containerIdentity(userSpec(c.Security, c.User))
 	if err == nil {
-		id, err = c.Security.completeIdentity(id)
+		id, err = completeIdentity(c.Security, id)
 	}
 	if err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: %w", c.Name, err))

@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/podunit/podunit/contract"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,28 +39,28 @@ func podinitMain() int {
 		}
 	}
 
-	plan, err := LoadPlan(PlanPath)
+	plan, err := contract.LoadPlan(contract.PlanPath)
 	if err != nil {
 		log.Print(err)
-		return ExitBadPlan
+		return contract.ExitBadPlan
 	}
-	if err := os.MkdirAll(StatusDir, 0o755); err != nil {
+	if err := os.MkdirAll(contract.StatusDir, 0o755); err != nil {
 		log.Printf("status directory: %v", err)
-		return ExitSetupError
+		return contract.ExitSetupError
 	}
 	if plan.Hostname != "" {
 		if err := unix.Sethostname([]byte(plan.Hostname)); err != nil {
 			log.Printf("set hostname %q: %v", plan.Hostname, err)
-			return ExitSetupError
+			return contract.ExitSetupError
 		}
 	}
 	if err := mountMemoryVolumes(plan.MemoryVolumes, podUIDBase(plan)); err != nil {
 		log.Print(err)
-		return ExitSetupError
+		return contract.ExitSetupError
 	}
 	if err := setupUserNS(plan); err != nil {
 		log.Print(err)
-		return ExitSetupError
+		return contract.ExitSetupError
 	}
 	return newSupervisor(plan, stop).run()
 }

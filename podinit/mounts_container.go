@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/internal/inroot"
 	"golang.org/x/sys/unix"
 )
@@ -22,7 +23,7 @@ const oldRootName = "/.podinit-oldroot"
 // container's overlay (mounted by podinit at c.Rootfs, copied into this
 // namespace) into the process's root, with /proc, /sys, /dev and the
 // volumes mounted, and the pod's filesystem unreachable.
-func setupFilesystem(c *Container) error {
+func setupFilesystem(c *contract.Container) error {
 	// Private first: nothing done here may propagate back to podinit's
 	// namespace (or beyond), and pivot_root refuses shared mounts.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -31,7 +32,7 @@ func setupFilesystem(c *Container) error {
 	// Sources are pod paths; resolve them while the pod's root is still
 	// "/", since afterwards "/" is the container's. A subPath is held
 	// open, resolved inside its volume, and bound through its fd.
-	mounts := make([]Mount, len(c.Mounts))
+	mounts := make([]contract.Mount, len(c.Mounts))
 	for i, m := range c.Mounts {
 		src, err := filepath.EvalSymlinks(m.Source)
 		if err != nil {
@@ -101,7 +102,7 @@ func mountSystem(old string) error {
 
 // mountVolume binds a volume's source (a pod path, reached through the old
 // root) at its target inside the container.
-func mountVolume(old string, m Mount) error {
+func mountVolume(old string, m contract.Mount) error {
 	src := m.Source
 	if !isFDPath(src) {
 		src = filepath.Join(old, src)
@@ -189,7 +190,7 @@ func remountReadOnly(target string) error {
 // mountMemoryVolumes mounts the pod's memory-backed emptyDirs in podinit's
 // own mount namespace; containers bind them like any other volume. Being
 // pod mounts, they vanish with the pod and can never leak to the host.
-func mountMemoryVolumes(vols []MemoryVolume, uidBase uint32) error {
+func mountMemoryVolumes(vols []contract.MemoryVolume, uidBase uint32) error {
 	for _, v := range vols {
 		if err := os.MkdirAll(v.Path, 0o777); err != nil {
 			return fmt.Errorf("memory volume %s: %w", v.Path, err)

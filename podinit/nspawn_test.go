@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/podunit/podunit/contract"
 )
 
 // TestNspawnPod runs a real pod: this test binary as PID 1 of a
@@ -89,12 +91,12 @@ func newPodFixture(t *testing.T) *podFixture {
 	return f
 }
 
-var testLayers = []string{ImagesDir + "/base", ImagesDir + "/top:layer,1"}
+var testLayers = []string{contract.ImagesDir + "/base", contract.ImagesDir + "/top:layer,1"}
 
 // testContainer is a container on the fixture's image.
-func testContainer(name string, args ...string) Container {
-	d := RunDir + "/containers/" + name
-	return Container{
+func testContainer(name string, args ...string) contract.Container {
+	d := contract.RunDir + "/containers/" + name
+	return contract.Container{
 		Name: name, Layers: testLayers, Args: args,
 		Upper: d + "/upper", Work: d + "/work", Rootfs: d + "/rootfs",
 	}
@@ -110,7 +112,7 @@ type nspawnRun struct {
 
 // start writes plan and starts nspawn with podinit as the unit would,
 // minus machined registration; extra are more nspawn options.
-func (f *podFixture) start(t *testing.T, plan *Plan, extra ...string) *nspawnRun {
+func (f *podFixture) start(t *testing.T, plan *contract.Plan, extra ...string) *nspawnRun {
 	data, err := json.Marshal(plan)
 	if err != nil {
 		t.Fatal(err)
@@ -128,8 +130,8 @@ func (f *podFixture) start(t *testing.T, plan *Plan, extra ...string) *nspawnRun
 		"--directory=" + f.root, "--machine=podinit-test-" + strconv.Itoa(os.Getpid()),
 		"--notify-ready=yes", "--kill-signal=SIGTERM",
 		"--bind-ro=" + f.self + ":/podinit",
-		"--bind=" + f.run + ":" + RunDir,
-		"--bind-ro=" + f.images + ":" + ImagesDir}
+		"--bind=" + f.run + ":" + contract.RunDir,
+		"--bind-ro=" + f.images + ":" + contract.ImagesDir}
 	args = append(append(args, extra...), "/podinit")
 	r := &nspawnRun{cmd: exec.Command(f.nspawn, args...), out: &lockedBuffer{},
 		exited: make(chan error, 1), ready: make(chan string, 1)}
@@ -192,7 +194,7 @@ func (r *nspawnRun) wait(t *testing.T, limit time.Duration) int {
 	return -1
 }
 
-func exitCodeOf(s *Status) int {
+func exitCodeOf(s *contract.Status) int {
 	if s.ExitCode == nil {
 		return -1
 	}
@@ -211,12 +213,12 @@ func TestNspawnPod(t *testing.T) {
 	if err := os.Chmod(shared, 0o1777); err != nil {
 		t.Fatal(err)
 	}
-	ctr := func(name string, args ...string) Container {
+	ctr := func(name string, args ...string) contract.Container {
 		c := testContainer(name, args...)
-		c.Mounts = []Mount{{Source: RunDir + "/volumes/shared", Target: "/shared"}}
+		c.Mounts = []contract.Mount{{Source: contract.RunDir + "/volumes/shared", Target: "/shared"}}
 		return c
 	}
-	sh := func(name, script string) Container { return ctr(name, "sh", "-c", script) }
+	sh := func(name, script string) contract.Container { return ctr(name, "sh", "-c", script) }
 
 	writer := sh("writer", `id > /shared/id.txt; cat /etc/motd > /shared/motd; hostname > /shared/hostname
 echo hello > /shared/msg.tmp && mv /shared/msg.tmp /shared/msg
@@ -232,15 +234,15 @@ echo "to stderr" >&2
 for i in 1 2 3; do (sleep 0.1 &); done; touch /shared/orphans.txt
 exec sleep 1000`)
 	reader.Mounts = append(reader.Mounts,
-		Mount{Source: RunDir + "/volumes/shared", Target: "/ro", ReadOnly: true},
-		Mount{Source: RunDir + "/volumes/mem", Target: "/scratch"})
-	plan := &Plan{
+		contract.Mount{Source: contract.RunDir + "/volumes/shared", Target: "/ro", ReadOnly: true},
+		contract.Mount{Source: contract.RunDir + "/volumes/mem", Target: "/scratch"})
+	plan := &contract.Plan{
 		Pod: "testpod", Namespace: "default", Hostname: "testpod-host",
-		RestartPolicy: RestartOnFailure, GracePeriodSeconds: 2,
+		RestartPolicy: contract.RestartOnFailure, GracePeriodSeconds: 2,
 		BackoffBaseMillis: 200, BackoffMaxMillis: 800, BackoffResetMillis: 60000,
-		MemoryVolumes:  []MemoryVolume{{Path: RunDir + "/volumes/mem", SizeBytes: 1 << 20}},
-		InitContainers: []Container{sh("setup", `echo init > /shared/init.txt`)},
-		Containers: []Container{
+		MemoryVolumes:  []contract.MemoryVolume{{Path: contract.RunDir + "/volumes/mem", SizeBytes: 1 << 20}},
+		InitContainers: []contract.Container{sh("setup", `echo init > /shared/init.txt`)},
+		Containers: []contract.Container{
 			writer, reader,
 			sh("flaky", `echo flaky run; exit 1`),
 			ctr("missing", "no-such-command"),
@@ -252,10 +254,10 @@ exec sleep 1000`)
 	r.waitReady(t)
 
 	statusDir := filepath.Join(f.run, "status")
-	status := func(name string) *Status {
-		s, err := ReadStatus(statusDir, name)
+	status := func(name string) *contract.Status {
+		s, err := contract.ReadStatus(statusDir, name)
 		if err != nil {
-			return &Status{}
+			return &contract.Status{}
 		}
 		return s
 	}
@@ -273,10 +275,10 @@ exec sleep 1000`)
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	if s := status("setup"); s.State != StateTerminated || exitCodeOf(s) != 0 || s.Reason != ReasonCompleted {
+	if s := status("setup"); s.State != contract.StateTerminated || exitCodeOf(s) != 0 || s.Reason != contract.ReasonCompleted {
 		t.Errorf("init container: %+v", s)
 	}
-	if s := status("done"); s.State != StateTerminated || s.RestartCount != 0 || s.Reason != ReasonCompleted {
+	if s := status("done"); s.State != contract.StateTerminated || s.RestartCount != 0 || s.Reason != contract.ReasonCompleted {
 		t.Errorf("done: %+v", s)
 	}
 	if s := status("flaky"); exitCodeOf(s) != 1 {
@@ -286,7 +288,7 @@ exec sleep 1000`)
 		t.Errorf("missing: exit code %d, want 127", exitCodeOf(s))
 	}
 	w := status("writer")
-	if w.State != StateRunning || w.PID == 0 || w.UID != 1000 || w.GID != 1000 || len(w.Groups) != 1 || w.Groups[0] != 2000 || w.Cwd != "/work" {
+	if w.State != contract.StateRunning || w.PID == 0 || w.UID != 1000 || w.GID != 1000 || len(w.Groups) != 1 || w.Groups[0] != 2000 || w.Cwd != "/work" {
 		t.Errorf("writer: %+v", w)
 	}
 	for _, kv := range []string{"FOO=bar", "HOME=/home/app", "HOSTNAME=testpod-host", "PATH=" + defaultPath} {
@@ -306,7 +308,7 @@ exec sleep 1000`)
 	if id, _ := os.ReadFile(filepath.Join(shared, "id.txt")); !strings.Contains(string(id), "uid=1000(app) gid=1000(app)") || !strings.Contains(string(id), "2000(extra)") {
 		t.Errorf("id in writer: %q", id)
 	}
-	if pod, err := ReadPodStatus(statusDir); err != nil || pod.Phase != PhaseRunning || pod.ReadyAt == "" {
+	if pod, err := contract.ReadPodStatus(statusDir); err != nil || pod.Phase != contract.PhaseRunning || pod.ReadyAt == "" {
 		t.Errorf("pod status: %+v, %v", pod, err)
 	}
 
@@ -318,19 +320,19 @@ exec sleep 1000`)
 
 	start := time.Now()
 	r.cmd.Process.Signal(syscall.SIGTERM)
-	if code := r.wait(t, 15*time.Second); code != ExitSucceeded {
+	if code := r.wait(t, 15*time.Second); code != contract.ExitSucceeded {
 		t.Errorf("exit code %d after SIGTERM, want 0", code)
 	}
 	if d := time.Since(start); d < 2*time.Second || d > 10*time.Second {
 		t.Errorf("stop took %v; want the 2s grace period plus a little", d)
 	}
-	if s := status("writer"); s.State != StateTerminated || exitCodeOf(s) != 0 {
+	if s := status("writer"); s.State != contract.StateTerminated || exitCodeOf(s) != 0 {
 		t.Errorf("writer after stop: %+v", s)
 	}
 	if s := status("reader"); s.Signal != "SIGTERM" || exitCodeOf(s) != 143 {
 		t.Errorf("reader after stop: %+v", s)
 	}
-	if s := status("stubborn"); s.Reason != ReasonKilled || s.Signal != "SIGKILL" {
+	if s := status("stubborn"); s.Reason != contract.ReasonKilled || s.Signal != "SIGKILL" {
 		t.Errorf("stubborn after stop: %+v", s)
 	}
 	logs := r.out.String()
@@ -374,18 +376,18 @@ func TestNspawnJournal(t *testing.T) {
 		}
 	}()
 
-	plan := &Plan{
-		Pod: "jpod", Namespace: "ns1", Hostname: "jpod", RestartPolicy: RestartNever,
-		Containers: []Container{
+	plan := &contract.Plan{
+		Pod: "jpod", Namespace: "ns1", Hostname: "jpod", RestartPolicy: contract.RestartNever,
+		Containers: []contract.Container{
 			testContainer("talker", "sh", "-c", `echo out-line; echo err-line >&2; head -c 100000 /dev/zero | tr "\0" a; echo; printf no-newline`),
 			testContainer("failer", "sh", "-c", `exit 3`),
 		},
 	}
 	r := f.start(t, plan, "--bind-ro="+sock+":/run/systemd/journal/socket")
-	if code := r.wait(t, 30*time.Second); code != ExitPodFailed {
-		t.Errorf("exit code %d, want %d", code, ExitPodFailed)
+	if code := r.wait(t, 30*time.Second); code != contract.ExitPodFailed {
+		t.Errorf("exit code %d, want %d", code, contract.ExitPodFailed)
 	}
-	if pod, err := ReadPodStatus(filepath.Join(f.run, "status")); err != nil || pod.Phase != PhaseFailed {
+	if pod, err := contract.ReadPodStatus(filepath.Join(f.run, "status")); err != nil || pod.Phase != contract.PhaseFailed {
 		t.Errorf("pod status: %+v, %v", pod, err)
 	}
 	time.Sleep(200 * time.Millisecond)

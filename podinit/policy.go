@@ -1,15 +1,18 @@
 package podinit
 
-import "golang.org/x/sys/unix"
+import (
+	"github.com/podunit/podunit/contract"
+	"golang.org/x/sys/unix"
+)
 
 // shouldRestart applies a restart policy to an app container that just
 // exited. Init containers differ: they are restarted on failure unless
 // the policy is Never, and never after success.
 func shouldRestart(policy string, failed bool) bool {
 	switch policy {
-	case RestartAlways:
+	case contract.RestartAlways:
 		return true
-	case RestartOnFailure:
+	case contract.RestartOnFailure:
 		return failed
 	}
 	return false
@@ -27,7 +30,7 @@ func exitOf(ws unix.WaitStatus) (code int, signal string) {
 // reasonFor is the Reason of a terminated container.
 func reasonFor(code int) string {
 	if code == 0 {
-		return ReasonCompleted
+		return contract.ReasonCompleted
 	}
-	return ReasonError
+	return contract.ReasonError
 }

@@ -1,5 +1,7 @@
 package podinit
 
+import "github.com/podunit/podunit/contract"
+
 // podinit and the helper talk over two pipes passed as fds 3 and 4 of the
 // helper: podinit writes a helperSpec to fd 3, the helper answers one
 // helperReport on fd 4 just before execve (fd 4 is close-on-exec, so
@@ -11,8 +13,8 @@ const (
 )
 
 type helperSpec struct {
-	Container Container `json:"container"`
-	Hostname  string    `json:"hostname"`
+	Container contract.Container `json:"container"`
+	Hostname  string             `json:"hostname"`
 }
 
 // helperReport is the identity the container process will run with, or

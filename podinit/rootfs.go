@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/podunit/podunit/contract"
 	"golang.org/x/sys/unix"
 )
 
@@ -12,7 +13,7 @@ import (
 // restart drops the old upper/work dirs. The overlay is mounted in
 // podinit's namespace (not the helper's) so that podinit can unmount and
 // remount it for the next instance; the helper's namespace gets a copy.
-func prepareRootfs(c *Container) error {
+func prepareRootfs(c *contract.Container) error {
 	// Unmount whatever the previous instance left (stacked mounts too);
 	// EINVAL means Rootfs is no longer a mount point.
 	for i := 0; i < 16; i++ {

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/userns"
 )
 
@@ -26,7 +27,7 @@ type reportMsg struct {
 // child: the reaper may collect a fast-exiting container at any time.
 // The output pipes are pumped by logs until the last writer closes them,
 // which may be after the main process exited (its children may linger).
-func spawn(c *Container, hostname string, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
+func spawn(c *contract.Container, hostname string, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return 0, fmt.Errorf("open %s: %w", os.DevNull, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podunit/podunit/contract"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,15 +17,15 @@ func TestStatusRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	code := 137
 	at := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("x", 3600))
-	in := Status{
-		Name: "web", State: StateTerminated, Reason: ReasonKilled, RestartCount: 3,
+	in := contract.Status{
+		Name: "web", State: contract.StateTerminated, Reason: contract.ReasonKilled, RestartCount: 3,
 		ExitCode: &code, Signal: "SIGKILL", StartedAt: timestamp(at), FinishedAt: timestamp(at.Add(time.Second)),
 		UID: 1000, GID: 1000, Groups: []uint32{10, 2000}, Env: []string{"PATH=/bin", "A=b"}, Cwd: "/srv",
 	}
-	if err := writeJSONAtomic(filepath.Join(dir, statusFileName(in.Name)), &in); err != nil {
+	if err := writeJSONAtomic(filepath.Join(dir, contract.StatusFileName(in.Name)), &in); err != nil {
 		t.Fatal(err)
 	}
-	out, err := ReadStatus(dir, "web")
+	out, err := contract.ReadStatus(dir, "web")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,16 +41,16 @@ func TestStatusRoundTrip(t *testing.T) {
 	}
 
 	// Never-exited containers carry no exitCode at all.
-	data, _ := json.Marshal(Status{Name: "w", State: StateWaiting})
+	data, _ := json.Marshal(contract.Status{Name: "w", State: contract.StateWaiting})
 	if strings.Contains(string(data), "exitCode") {
 		t.Errorf("waiting status has exitCode: %s", data)
 	}
 
-	if err := writeJSONAtomic(filepath.Join(dir, PodStatusFile), &PodStatus{Phase: PhaseRunning}); err != nil {
+	if err := writeJSONAtomic(filepath.Join(dir, contract.PodStatusFile), &contract.PodStatus{Phase: contract.PhaseRunning}); err != nil {
 		t.Fatal(err)
 	}
-	pod, err := ReadPodStatus(dir)
-	if err != nil || pod.Phase != PhaseRunning {
+	pod, err := contract.ReadPodStatus(dir)
+	if err != nil || pod.Phase != contract.PhaseRunning {
 		t.Errorf("pod status %+v, %v", pod, err)
 	}
 	entries, _ := os.ReadDir(dir)

@@ -8,14 +8,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/podunit/podunit/contract"
 	"golang.org/x/sys/unix"
 )
 
 // ctr is one container's supervision state.
 type ctr struct {
-	spec    Container
+	spec    contract.Container
 	init    bool
-	st      Status
+	st      contract.Status
 	pid     int // running main process, 0 if none
 	lastPID int // main process of the latest instance, for late reports
 	started time.Time
@@ -37,7 +38,7 @@ type ctr struct {
 // channels, so no locking is needed and a PID is always registered
 // before its exit can be processed.
 type supervisor struct {
-	plan    *Plan
+	plan    *contract.Plan
 	backoff backoffPolicy
 	grace   time.Duration
 	logs    *logSink
@@ -53,7 +54,7 @@ type supervisor struct {
 	graceC   <-chan time.Time
 	killC    <-chan time.Time
 
-	pod      PodStatus
+	pod      contract.PodStatus
 	ready    bool // READY=1 sent
 	nextInit int
 	stopping bool
@@ -62,7 +63,7 @@ type supervisor struct {
 	exitCode int
 }
 
-func newSupervisor(plan *Plan, stop <-chan os.Signal) *supervisor {
+func newSupervisor(plan *contract.Plan, stop <-chan os.Signal) *supervisor {
 	s := &supervisor{
 		plan:    plan,
 		backoff: backoffFromPlan(plan),
@@ -73,17 +74,17 @@ func newSupervisor(plan *Plan, stop <-chan os.Signal) *supervisor {
 		reports: make(chan reportMsg, 16),
 		stop:    stop,
 	}
-	waiting := ReasonContainerCreating
+	waiting := contract.ReasonContainerCreating
 	if len(plan.InitContainers) > 0 {
-		waiting = ReasonPodInitializing
+		waiting = contract.ReasonPodInitializing
 	}
 	for _, c := range plan.InitContainers {
 		s.inits = append(s.inits, &ctr{spec: c, init: true,
-			st: Status{Name: c.Name, Init: true, State: StateWaiting, Reason: ReasonContainerCreating}})
+			st: contract.Status{Name: c.Name, Init: true, State: contract.StateWaiting, Reason: contract.ReasonContainerCreating}})
 	}
 	for _, c := range plan.Containers {
 		s.apps = append(s.apps, &ctr{spec: c,
-			st: Status{Name: c.Name, State: StateWaiting, Reason: waiting}})
+			st: contract.Status{Name: c.Name, State: contract.StateWaiting, Reason: waiting}})
 	}
 	s.restarts = make(chan *ctr, len(s.inits)+len(s.apps))
 	return s
@@ -94,7 +95,7 @@ func (s *supervisor) all() []*ctr {
 }
 
 func (s *supervisor) run() int {
-	s.pod = PodStatus{Phase: PhasePending, StartedAt: timestamp(time.Now())}
+	s.pod = contract.PodStatus{Phase: contract.PhasePending, StartedAt: timestamp(time.Now())}
 	s.writePod()
 	for _, c := range s.all() {
 		s.write(c)
@@ -147,8 +148,8 @@ func (s *supervisor) startNextInit() {
 		return
 	}
 	for _, c := range s.apps {
-		if c.st.Reason == ReasonPodInitializing {
-			c.st.Reason = ReasonContainerCreating
+		if c.st.Reason == contract.ReasonPodInitializing {
+			c.st.Reason = contract.ReasonContainerCreating
 		}
 		s.start(c)
 		if s.stopping || s.finished {
@@ -176,7 +177,7 @@ func (s *supervisor) settle(c *ctr) {
 		}
 	}
 	s.ready = true
-	s.pod.Phase = PhaseRunning
+	s.pod.Phase = contract.PhaseRunning
 	s.pod.ReadyAt = timestamp(time.Now())
 	s.writePod()
 	notify(fmt.Sprintf("READY=1\nSTATUS=Running %d container(s)", len(s.apps)))
@@ -202,7 +203,7 @@ func (s *supervisor) start(c *ctr) {
 	}
 	c.pid, c.lastPID = pid, pid
 	s.byPID[pid] = c
-	c.st.State, c.st.Reason = StateRunning, ""
+	c.st.State, c.st.Reason = contract.StateRunning, ""
 	c.st.PID = pid
 	c.st.StartedAt = timestamp(c.started)
 	s.write(c)
@@ -230,16 +231,16 @@ func (s *supervisor) onExit(r reaped) {
 }
 
 func (s *supervisor) recordExit(c *ctr, code int, sig string, at time.Time) {
-	c.st.State = StateTerminated
+	c.st.State = contract.StateTerminated
 	c.st.ExitCode = &code
 	c.st.Signal = sig
 	c.st.FinishedAt = timestamp(at)
 	c.st.PID = 0
 	switch {
 	case c.killed:
-		c.st.Reason = ReasonKilled
+		c.st.Reason = contract.ReasonKilled
 	case c.startError && code != 0:
-		c.st.Reason = ReasonStartError
+		c.st.Reason = contract.ReasonStartError
 	default:
 		c.st.Reason = reasonFor(code)
 	}
@@ -262,11 +263,11 @@ func (s *supervisor) afterExit(c *ctr) {
 			c.done = true
 			s.write(c)
 			s.startNextInit()
-		case s.plan.RestartPolicy == RestartNever:
+		case s.plan.RestartPolicy == contract.RestartNever:
 			c.done = true
 			s.write(c)
 			log.Printf("init container %s failed and restartPolicy is Never: the pod failed", c.spec.Name)
-			s.finish(ExitPodFailed)
+			s.finish(contract.ExitPodFailed)
 		default:
 			s.scheduleRestart(c)
 		}
@@ -286,15 +287,15 @@ func (s *supervisor) afterExit(c *ctr) {
 		anyFailed = anyFailed || *a.st.ExitCode != 0
 	}
 	if anyFailed {
-		s.finish(ExitPodFailed)
+		s.finish(contract.ExitPodFailed)
 	} else {
-		s.finish(ExitSucceeded)
+		s.finish(contract.ExitSucceeded)
 	}
 }
 
 func (s *supervisor) scheduleRestart(c *ctr) {
 	c.delay = s.backoff.next(c.delay, time.Since(c.started))
-	c.st.State, c.st.Reason = StateWaiting, ReasonCrashLoopBackOff
+	c.st.State, c.st.Reason = contract.StateWaiting, contract.ReasonCrashLoopBackOff
 	s.write(c)
 	c.restartPending = true
 	c.timer = time.AfterFunc(c.delay, func() { s.restarts <- c })
@@ -327,8 +328,8 @@ func (s *supervisor) onReport(m reportMsg) {
 	}
 	if m.rep.Error != "" {
 		c.startError = true
-		if c.pid == 0 && c.st.Reason == ReasonError {
-			c.st.Reason = ReasonStartError
+		if c.pid == 0 && c.st.Reason == contract.ReasonError {
+			c.st.Reason = contract.ReasonStartError
 			s.write(c)
 		}
 		log.Printf("container %s failed to start: %s", c.spec.Name, m.rep.Error)
@@ -361,7 +362,7 @@ func (s *supervisor) beginStop() {
 		if c.restartPending {
 			c.restartPending = false
 			c.timer.Stop()
-			c.st.State, c.st.Reason = StateTerminated, reasonFor(*c.st.ExitCode)
+			c.st.State, c.st.Reason = contract.StateTerminated, reasonFor(*c.st.ExitCode)
 			s.write(c)
 		}
 	}
@@ -393,10 +394,10 @@ func (s *supervisor) killAll() {
 
 func (s *supervisor) finishStop() {
 	if s.fatal != nil {
-		s.finish(ExitSetupError)
+		s.finish(contract.ExitSetupError)
 		return
 	}
-	s.finish(ExitSucceeded)
+	s.finish(contract.ExitSucceeded)
 }
 
 func (s *supervisor) finish(code int) {
@@ -405,15 +406,15 @@ func (s *supervisor) finish(code int) {
 }
 
 func (s *supervisor) finalPhase() string {
-	if s.exitCode != ExitSucceeded {
-		return PhaseFailed
+	if s.exitCode != contract.ExitSucceeded {
+		return contract.PhaseFailed
 	}
 	for _, c := range s.apps {
 		if c.st.ExitCode == nil || *c.st.ExitCode != 0 {
-			return PhaseFailed
+			return contract.PhaseFailed
 		}
 	}
-	return PhaseSucceeded
+	return contract.PhaseSucceeded
 }
 
 // waitLogs gives the log pumps a moment to forward what the containers
@@ -432,13 +433,13 @@ func (s *supervisor) waitLogs(limit time.Duration) {
 }
 
 func (s *supervisor) write(c *ctr) {
-	if err := writeJSONAtomic(filepath.Join(StatusDir, statusFileName(c.spec.Name)), &c.st); err != nil {
+	if err := writeJSONAtomic(filepath.Join(contract.StatusDir, contract.StatusFileName(c.spec.Name)), &c.st); err != nil {
 		log.Print(err)
 	}
 }
 
 func (s *supervisor) writePod() {
-	if err := writeJSONAtomic(filepath.Join(StatusDir, PodStatusFile), &s.pod); err != nil {
+	if err := writeJSONAtomic(filepath.Join(contract.StatusDir, contract.PodStatusFile), &s.pod); err != nil {
 		log.Print(err)
 	}
 }

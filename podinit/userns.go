@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/userns"
 )
 
@@ -25,8 +26,8 @@ const idmappedImages = "/.podinit-images"
 
 // podUIDBase is the base every container shares (the host gives all the
 // same), 0 for a pod without a user namespace.
-func podUIDBase(p *Plan) uint32 {
-	for _, c := range append(append([]Container{}, p.InitContainers...), p.Containers...) {
+func podUIDBase(p *contract.Plan) uint32 {
+	for _, c := range append(append([]contract.Container{}, p.InitContainers...), p.Containers...) {
 		if c.Security != nil && c.Security.UIDBase != 0 {
 			return c.Security.UIDBase
 		}
@@ -36,7 +37,7 @@ func podUIDBase(p *Plan) uint32 {
 
 // setupUserNS mounts the image store idmapped for the pod's mapping and
 // points every container's layers at it.
-func setupUserNS(p *Plan) error {
+func setupUserNS(p *contract.Plan) error {
 	base := podUIDBase(p)
 	if base == 0 {
 		return nil
@@ -46,7 +47,7 @@ func setupUserNS(p *Plan) error {
 		return err
 	}
 	defer unix.Close(nsfd)
-	tree, err := userns.IdmapTree(ImagesDir, nsfd)
+	tree, err := userns.IdmapTree(contract.ImagesDir, nsfd)
 	if err != nil {
 		return fmt.Errorf("user namespace: %w", err)
 	}
@@ -57,10 +58,10 @@ func setupUserNS(p *Plan) error {
 	if err := unix.MoveMount(tree, "", unix.AT_FDCWD, idmappedImages, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 		return fmt.Errorf("user namespace: attach the idmapped image store: %w", err)
 	}
-	for _, list := range [][]Container{p.InitContainers, p.Containers} {
+	for _, list := range [][]contract.Container{p.InitContainers, p.Containers} {
 		for i := range list {
 			for j, l := range list[i].Layers {
-				if rest, ok := strings.CutPrefix(l, ImagesDir+"/"); ok {
+				if rest, ok := strings.CutPrefix(l, contract.ImagesDir+"/"); ok {
 					list[i].Layers[j] = idmappedImages + "/" + rest
 				}
 			}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/enter"
 	"github.com/podunit/podunit/machined"
-	"github.com/podunit/podunit/podinit"
 )
 
 // ExecTarget finds a running container's process and the identity podinit
@@ -36,8 +36,8 @@ func (m *Manager) ExecTarget(ctx context.Context, name, container string) (enter
 	if err != nil {
 		return enter.Target{}, fmt.Errorf("pod %q is not running: %w", name, err)
 	}
-	rec, err := readJSON[podinit.Status](filepath.Join(m.Host.RunDir(name), "status", container+".json"))
-	if err != nil || rec.State != podinit.StateRunning || rec.PID == 0 {
+	rec, err := readJSON[contract.Status](filepath.Join(m.Host.RunDir(name), "status", container+".json"))
+	if err != nil || rec.State != contract.StateRunning || rec.PID == 0 {
 		return enter.Target{}, fmt.Errorf("container %q of pod %q is not running", container, name)
 	}
 	// Until the helper reports the identity (its environment always has
@@ -52,11 +52,11 @@ func (m *Manager) ExecTarget(ctx context.Context, name, container string) (enter
 	}
 	// The plan podinit enforces is the one exec enforces: it is written
 	// before the pod starts and stays until it stops.
-	pl, err := readJSON[podinit.Plan](filepath.Join(m.Host.RunDir(name), "plan.json"))
+	pl, err := readJSON[contract.Plan](filepath.Join(m.Host.RunDir(name), "plan.json"))
 	if err != nil {
 		return enter.Target{}, fmt.Errorf("pod %q: read its plan: %w", name, err)
 	}
-	var sec *podinit.Security
+	var sec *contract.Security
 	for _, c := range pl.Containers {
 		if c.Name == container {
 			sec = c.Security

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/podunit/podunit/atomicfile"
+	"github.com/podunit/podunit/internal/atomicfile"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"

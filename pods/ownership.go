@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
-	"github.com/podunit/podunit/podinit"
 )
 
 // prepareOwnership gives emptyDirs to the pod's user namespace (whose
@@ -31,7 +31,7 @@ func (m *Manager) prepareOwnership(p *pod.Pod) error {
 		if v.EmptyDir == nil || v.EmptyDir.Medium == "Memory" {
 			continue
 		}
-		dir := filepath.Join(run, strings.TrimPrefix(plan.EmptyDirPath(v.Name), podinit.RunDir+"/"))
+		dir := filepath.Join(run, strings.TrimPrefix(plan.EmptyDirPath(v.Name), contract.RunDir+"/"))
 		if err := os.Chown(filepath.Dir(dir), base, base); err != nil {
 			return fmt.Errorf("volume %q: %w", v.Name, err)
 		}

@@ -5,22 +5,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/podunit/podunit/podinit"
+	"github.com/podunit/podunit/contract"
 )
 
 func TestSummarize(t *testing.T) {
 	cases := []struct {
 		st   unitState
-		ph   *podinit.PodStatus
+		ph   *contract.PodStatus
 		want string
 	}{
 		{unitState{Active: "active"}, nil, "Running"},
 		{unitState{Active: "activating", Sub: "start-pre"}, nil, "Pending"},
 		{unitState{Active: "activating", Sub: "auto-restart"}, nil, "CrashLoopBackOff"},
-		{unitState{Active: "failed"}, &podinit.PodStatus{Phase: "Failed"}, "Failed"},
+		{unitState{Active: "failed"}, &contract.PodStatus{Phase: "Failed"}, "Failed"},
 		{unitState{Active: "failed"}, nil, "Error"},
-		{unitState{Active: "inactive"}, &podinit.PodStatus{Phase: "Succeeded"}, "Succeeded"},
-		{unitState{Active: "inactive"}, &podinit.PodStatus{Phase: "Failed", Stopped: true}, "Stopped"},
+		{unitState{Active: "inactive"}, &contract.PodStatus{Phase: "Succeeded"}, "Succeeded"},
+		{unitState{Active: "inactive"}, &contract.PodStatus{Phase: "Failed", Stopped: true}, "Stopped"},
 		{unitState{Active: "inactive"}, nil, "Stopped"},
 	}
 	for _, c := range cases {

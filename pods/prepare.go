@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/podunit/podunit/atomicfile"
+	"github.com/podunit/podunit/contract"
+	"github.com/podunit/podunit/internal/atomicfile"
 	"github.com/podunit/podunit/machined"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
-	"github.com/podunit/podunit/podinit"
 	"github.com/podunit/podunit/podstate"
 	"github.com/podunit/podunit/units"
 )
@@ -29,7 +29,7 @@ type ImageResolver interface {
 
 // compile resolves (pulling as the pull mode says) every image of the pod
 // and builds its plan.
-func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*podinit.Plan, error) {
+func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*contract.Plan, error) {
 	imgs := map[string]*plan.Image{}
 	all := append(append([]pod.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 	for _, c := range all {
@@ -171,7 +171,7 @@ func (m *Manager) prepareVolume(name string, v pod.Volume) error {
 	switch {
 	case v.EmptyDir != nil:
 		// emptyDir data lives as long as the pod, across restarts.
-		rel := strings.TrimPrefix(plan.EmptyDirPath(v.Name), podinit.RunDir+"/")
+		rel := strings.TrimPrefix(plan.EmptyDirPath(v.Name), contract.RunDir+"/")
 		return os.MkdirAll(filepath.Join(m.Host.RunDir(name), rel), 0o777)
 	case v.HostPath != nil:
 		return checkHostPath(v.HostPath)

@@ -12,28 +12,28 @@ import (
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/machined"
-	"github.com/podunit/podunit/podinit"
 )
 
 // PodStatus is everything podunit knows of one pod: the applied spec's
 // identity, systemd's view of its unit, machined's view of its machine and
 // podinit's records of its containers.
 type PodStatus struct {
-	Name       string             `json:"name"`
-	Namespace  string             `json:"namespace"`
-	Status     string             `json:"status"` // Pending, Running, Succeeded, Failed, Stopped
-	Unit       string             `json:"unit"`
-	UnitState  string             `json:"unitState"` // ActiveState/SubState
-	Machine    *MachineStatus     `json:"machine,omitempty"`
-	StartedAt  *time.Time         `json:"startedAt,omitempty"`
-	Restarts   int                `json:"restarts"`    // container restarts by podinit
-	PodRestart uint32             `json:"podRestarts"` // podinit restarts by systemd
-	Containers []ContainerStatus  `json:"containers"`
-	Hash       string             `json:"specHash"`
-	Origin     string             `json:"origin,omitempty"` // "generator" for pods from /etc/podunit/pods
-	Phase      *podinit.PodStatus `json:"phase,omitempty"`
-	Init       []ContainerStatus  `json:"initContainers,omitempty"`
+	Name       string              `json:"name"`
+	Namespace  string              `json:"namespace"`
+	Status     string              `json:"status"` // Pending, Running, Succeeded, Failed, Stopped
+	Unit       string              `json:"unit"`
+	UnitState  string              `json:"unitState"` // ActiveState/SubState
+	Machine    *MachineStatus      `json:"machine,omitempty"`
+	StartedAt  *time.Time          `json:"startedAt,omitempty"`
+	Restarts   int                 `json:"restarts"`    // container restarts by podinit
+	PodRestart uint32              `json:"podRestarts"` // podinit restarts by systemd
+	Containers []ContainerStatus   `json:"containers"`
+	Hash       string              `json:"specHash"`
+	Origin     string              `json:"origin,omitempty"` // "generator" for pods from /etc/podunit/pods
+	Phase      *contract.PodStatus `json:"phase,omitempty"`
+	Init       []ContainerStatus   `json:"initContainers,omitempty"`
 	// Network is the CNI network the pod joins, or "host"; PodIPs are
 	// its addresses while it is attached (from the CNI result).
 	Network string   `json:"network"`
@@ -50,7 +50,7 @@ type MachineStatus struct {
 
 // ContainerStatus joins a container's spec with podinit's record of it.
 type ContainerStatus struct {
-	podinit.Status
+	contract.Status
 	Image string `json:"image"`
 	Ready bool   `json:"ready"`
 }
@@ -145,7 +145,7 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 		s.Machine = &MachineStatus{Name: mach.Name, Class: mach.Class, Service: mach.Service, Leader: mach.Leader}
 	}
 	dir := filepath.Join(m.Host.RunDir(name), "status")
-	if ph, err := readJSON[podinit.PodStatus](filepath.Join(dir, podinit.PodStatusFile)); err == nil {
+	if ph, err := readJSON[contract.PodStatus](filepath.Join(dir, contract.PodStatusFile)); err == nil {
 		s.Phase = ph
 	}
 	running := st.Active == "active"
@@ -164,24 +164,24 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 
 func containerStatus(dir, name, image string, init, podRunning bool) ContainerStatus {
 	cs := ContainerStatus{Image: image}
-	rec, err := readJSON[podinit.Status](filepath.Join(dir, name+".json"))
+	rec, err := readJSON[contract.Status](filepath.Join(dir, name+".json"))
 	if err != nil {
-		cs.Name, cs.State, cs.Init = name, podinit.StateWaiting, init
+		cs.Name, cs.State, cs.Init = name, contract.StateWaiting, init
 		return cs
 	}
 	cs.Status = *rec
-	if !podRunning && cs.State == podinit.StateRunning {
+	if !podRunning && cs.State == contract.StateRunning {
 		// podinit died without recording the end (SIGKILL, machine
 		// terminated): the record is stale, the container is not running.
-		cs.State, cs.Reason, cs.PID = podinit.StateTerminated, "PodStopped", 0
+		cs.State, cs.Reason, cs.PID = contract.StateTerminated, "PodStopped", 0
 	}
-	cs.Ready = podRunning && cs.State == podinit.StateRunning
+	cs.Ready = podRunning && cs.State == contract.StateRunning
 	return cs
 }
 
 // summarize names the pod's state in kubectl's vocabulary, from systemd's
 // view of the unit and podinit's phase record.
-func summarize(st unitState, ph *podinit.PodStatus) string {
+func summarize(st unitState, ph *contract.PodStatus) string {
 	switch st.Active {
 	case "active", "reloading":
 		return "Running"

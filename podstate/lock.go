@@ -4,7 +4,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/podunit/podunit/flock"
+	"github.com/podunit/podunit/internal/flock"
 )
 
 // Lock is a held lock, a pod's or a host-wide one.

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/podunit/podunit/slots"
+	"github.com/podunit/podunit/internal/slots"
 )
 
 // Categories is the MCS category count of the targeted policy (c0..c1023);

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/pod"
-	"github.com/podunit/podunit/podinit"
 )
 
 // Nsenter runs nspawn in the pod's network namespace (util-linux).
@@ -40,7 +40,7 @@ func (h Host) PodDir(name string) string { return filepath.Join(h.StateDir, "pod
 // container gets its own rootfs below the run directory.
 func (h Host) RootDir(name string) string { return filepath.Join(h.PodDir(name), "root") }
 
-// RunDir is bound into the pod at podinit.RunDir: the plan, status records,
+// RunDir is bound into the pod at contract.RunDir: the plan, status records,
 // container overlay dirs and emptyDir volumes.
 func (h Host) RunDir(name string) string { return filepath.Join(h.PodDir(name), "run") }
 
@@ -48,7 +48,7 @@ func (h Host) RunDir(name string) string { return filepath.Join(h.PodDir(name), 
 func (h Host) ImagesDir() string { return filepath.Join(h.StateDir, "images") }
 
 // HostPathDir is where a hostPath volume appears inside the pod.
-func HostPathDir(volume string) string { return podinit.RunDir + "/hostpath/" + volume }
+func HostPathDir(volume string) string { return contract.RunDir + "/hostpath/" + volume }
 
 const (
 	// Annotation that sets TasksMax= for the pod; Kubernetes has no Pod
@@ -115,7 +115,7 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		RestartSec: 5,
 		// A pod that completed with a failed container: restarting the
 		// unit would only re-run a finished pod.
-		RestartPreventExitStatus: []int{podinit.ExitPodFailed},
+		RestartPreventExitStatus: []int{contract.ExitPodFailed},
 		TimeoutStartSec:          300,
 		TimeoutStopSec:           grace + stopMargin,
 		MemoryMax:                limits.memory,
@@ -181,8 +181,8 @@ func nspawnArgs(p *pod.Pod, h Host) []string {
 		// SIGKILL nspawn sends by default to a non-booted container.
 		"--kill-signal=SIGTERM",
 		"--link-journal=no",
-		"--bind=" + h.RunDir(name) + ":" + podinit.RunDir,
-		"--bind-ro=" + h.ImagesDir() + ":" + podinit.ImagesDir,
+		"--bind=" + h.RunDir(name) + ":" + contract.RunDir,
+		"--bind-ro=" + h.ImagesDir() + ":" + contract.ImagesDir,
 		// Container output is written to the host journal natively, so
 		// journald attributes it to this unit through podinit's cgroup.
 		"--bind-ro=/run/systemd/journal/socket",

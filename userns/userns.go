@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/podunit/podunit/slots"
+	"github.com/podunit/podunit/internal/slots"
 )
 
 const (

@@ -1,4 +1,4 @@
-package podinit
+package contract
 
 import (
 	"encoding/json"

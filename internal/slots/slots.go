@@ -13,8 +13,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/podunit/podunit/atomicfile"
-	"github.com/podunit/podunit/flock"
+	"github.com/podunit/podunit/internal/atomicfile"
+	"github.com/podunit/podunit/internal/flock"
 )
 
 // Table allocates slots 0..Size-1. What names the resource in errors.

@@ -1,4 +1,4 @@
-package podinit
+package contract
 
 import (
 	"os"
@@ -45,18 +45,5 @@ func TestLoadPlanRejectsUnknownFields(t *testing.T) {
 	os.WriteFile(path, []byte(`{"pod":"p","restartPolicy":"Always","containerz":[]}`), 0o644)
 	if _, err := LoadPlan(path); err == nil || !strings.Contains(err.Error(), "containerz") {
 		t.Errorf("got %v", err)
-	}
-}
-
-func TestIsPodinit(t *testing.T) {
-	for args, want := range map[string]bool{
-		"/podinit": true, "podinit-container": true, "/usr/bin/podunit": false, "": false,
-	} {
-		if got := IsPodinit([]string{args}); got != want {
-			t.Errorf("IsPodinit(%q) = %v", args, got)
-		}
-	}
-	if IsPodinit(nil) {
-		t.Error("IsPodinit(nil)")
 	}
 }

@@ -1,4 +1,9 @@
-package podinit
+// Package contract is what the host and the pod agree on: the podinit plan
+// the host writes, the status records podinit writes back, the paths
+// inside the pod where both find them, podinit's exit codes and the exec
+// helper's spec. It is a leaf: podinit (inside the pod) and the host-side
+// packages (plan, units, pods, enter) import it, and it imports neither.
+package contract
 
 // Paths inside the pod (the nspawn container podinit runs in as PID 1).
 // The host side binds the pod's runtime directory at RunDir and the image
