@@ -110,6 +110,12 @@ type Status struct {
 	State        string `json:"state"`
 	Reason       string `json:"reason,omitempty"` // e.g. Completed, Error, CrashLoopBackOff, Killed
 	RestartCount int    `json:"restartCount"`
+	// Started and Ready are Kubernetes' containerStatuses[].started and
+	// .ready: Started once the startup probe passed (at once without
+	// one), Ready while the readiness probe passes (with no readiness
+	// probe, while the container runs and has started).
+	Started bool `json:"started,omitempty"`
+	Ready   bool `json:"ready,omitempty"`
 	// PID is the container's main process in the pod's PID namespace, 0
 	// when not running.
 	PID        int    `json:"pid,omitempty"`
