@@ -3,6 +3,7 @@ package testhost
 import (
 	"context"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -26,9 +27,11 @@ type VMRecipe struct {
 	// Packages are installed into a copy of Base's rootfs with apt.
 	Packages []string `json:"packages"`
 	// InitramfsModules are all the initramfs holds (MODULES=list): what
-	// finding the root disk needs. A small initramfs is quicker to
+	// finding the root disk needs, and what is worth loading early. A small initramfs is quicker to
 	// unpack under TCG than Debian's default of most modules.
 	InitramfsModules []string `json:"initramfsModules"`
+	// BlacklistModules are kept from being loaded automatically.
+	BlacklistModules []string `json:"blacklistModules"`
 	// PolicyModules are SELinux policy modules (refpolicy .te source by
 	// module name) built with selinux-policy-dev and installed.
 	PolicyModules map[string]string `json:"policyModules,omitempty"`
@@ -46,9 +49,27 @@ var DefaultVMRecipe = VMRecipe{
 		// at build time, so no first-boot relabel runs under TCG.
 		"selinux-policy-default", "selinux-utils", "policycoreutils",
 	},
-	InitramfsModules: []string{"virtio_pci", "virtio_blk", "ext4"},
-	Revision:         1,
+	// The agent's port and the 9p shares, loaded by the initramfs
+	// rather than late in udev's coldplug.
+	InitramfsModules: []string{"virtio_pci", "virtio_blk", "ext4", "virtio_console", "virtio_rng", "9pnet_virtio", "9p"},
+	// Loaded by udev for devices the guest does not use. Each costs
+	// a signature check and relocation under TCG.
+	BlacklistModules: []string{
+		"kvm", "kvm_amd", "kvm_intel", "iTCO_wdt", "iTCO_vendor_support",
+		"i2c_i801", "lpc_ich", "ahci", "libahci", "pcspkr", "joydev",
+		"aesni_intel", "ghash_clmulni_intel", "crc32_pclmul", "sha256_ssse3",
+		"sha512_ssse3", "polyval_clmulni", "cryptd", "powernow_k8",
+		"pcc_cpufreq", "acpi_cpufreq", "button", "evdev", "sg",
+	},
+	PolicyModules: map[string]string{"podunit_container": containerPolicy},
+	Revision:      1,
 }
+
+// containerPolicy defines the SELinux types podunit labels pods with,
+// which Debian's refpolicy lacks.
+//
+//go:embed vmpolicy/podunit_container.te
+var containerPolicy string
 
 // Hash is the recipe's cache key.
 func (r VMRecipe) Hash() string {
@@ -242,12 +263,19 @@ func inChroot(ctx context.Context, root, script, logPath string) error {
 // policy module sources.
 func preInstallVM(r VMRecipe, root string) error {
 	p := func(rel string) string { return filepath.Join(root, rel) }
-	for _, d := range []string{"etc/initramfs-tools/conf.d", "usr/share/initramfs-tools/modules.d", "root/policy"} {
+	for _, d := range []string{"etc/modprobe.d", "etc/initramfs-tools/conf.d", "usr/share/initramfs-tools/modules.d", "root/policy"} {
 		if err := os.MkdirAll(p(d), 0o755); err != nil {
 			return err
 		}
 	}
 	if err := os.WriteFile(p("etc/initramfs-tools/conf.d/podunit-vm.conf"), []byte("MODULES=list\nBUSYBOX=n\nCOMPRESS=gzip\n"), 0o644); err != nil {
+		return err
+	}
+	var blacklist strings.Builder
+	for _, m := range r.BlacklistModules {
+		fmt.Fprintf(&blacklist, "blacklist %s\n", m)
+	}
+	if err := os.WriteFile(p("etc/modprobe.d/podunit-vm.conf"), []byte(blacklist.String()), 0o644); err != nil {
 		return err
 	}
 	if err := os.WriteFile(p("usr/share/initramfs-tools/modules.d/podunit-vm"), []byte(strings.Join(r.InitramfsModules, "\n")+"\n"), 0o644); err != nil {
