@@ -9,8 +9,12 @@ set -euo pipefail
 # busybox-static:    a static userland for locally made test images
 # iproute2:          ip netns / veth for network tests
 # util-linux:        nsenter, mount, flock
+# qemu-system-x86:   boots the VM test host (TCG; its kernel comes from the
+#                    image, built from Debian's linux-image-amd64)
+# e2fsprogs:         mkfs.ext4 -d makes the VM test host's disk image
 # make, git:         the build itself
 pkgs=(systemd-container debootstrap busybox-static iproute2 util-linux
+      qemu-system-x86 e2fsprogs
       debian-archive-keyring ca-certificates make git)
 
 missing=()

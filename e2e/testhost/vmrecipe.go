@@ -147,7 +147,33 @@ func EnsureVMImage(ctx context.Context, r VMRecipe, agent string, logf func(stri
 		return VMImage{}, err
 	}
 	logf("testhost: VM image %s built in %s", img.Disk, time.Since(start).Round(time.Second))
+	pruneVMImages(dir, logf)
 	return img, nil
+}
+
+// pruneVMImages deletes the images of other VM recipes, nearly 2 GB each,
+// so a machine that outlives many recipe changes does not fill up. One
+// another process is building (it holds the lock) is left alone; a VM
+// booted from one keeps its open disk.
+func pruneVMImages(keep string, logf func(string, ...any)) {
+	dirs, _ := filepath.Glob(filepath.Join(CacheRoot(), "vm-*"))
+	for _, d := range dirs {
+		if d == keep {
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(d, "lock"), os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			continue
+		}
+		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+			if err := removeAllUnmounted(d); err != nil {
+				logf("testhost: pruning %s: %v", d, err)
+			} else {
+				logf("testhost: pruned the image of another VM recipe, %s", d)
+			}
+		}
+		f.Close()
+	}
 }
 
 func buildVMRootfs(ctx context.Context, r VMRecipe, base, dir, logPath string) error {
