@@ -130,20 +130,8 @@ echo $(( (b-a) * 1000 / ((t1-t0)/1000) ))`, cg))
 		// hence the sticky world-writable directory), so only
 		// SELinux's MCS rule can deny it.
 		e.must("mkdir", "-m", "1777", "/srv/sel")
-		e.apply("sela", `apiVersion: v1
-kind: Pod
-metadata:
-  name: sela
-  annotations: {podunit.io/relabel: "data=Z"}
-spec:
-  volumes:
-  - {name: data, hostPath: {path: /srv/sel, type: Directory}}
-  containers:
-  - name: app
-    image: `+testImage+`
-    command: ["sh", "-c", "echo secret-of-a > /data/secret && chmod 0644 /data/secret && cat /data/secret && exec sleep 3601"]
-    volumeMounts: [{name: data, mountPath: /data}]
-`)
+		e.apply("sela", sharedDirPod("sela", `{podunit.io/relabel: "data=Z"}`,
+			"echo secret-of-a > /data/secret && chmod 0644 /data/secret && cat /data/secret && exec sleep 3601"))
 		levelA := e.processLevel("sleep 3601")
 		if !strings.Contains(levelA, ":container_t:s0:c") {
 			t.Fatalf("pod a's process runs as %q, want container_t with an MCS pair", levelA)
@@ -165,18 +153,8 @@ spec:
 			t.Errorf("podunit exec into pod a runs as %q, want container_t at pod a's level %s", got, mcs(levelA))
 		}
 
-		e.apply("selb", `apiVersion: v1
-kind: Pod
-metadata: {name: selb}
-spec:
-  volumes:
-  - {name: data, hostPath: {path: /srv/sel, type: Directory}}
-  containers:
-  - name: app
-    image: `+testImage+`
-    command: ["sh", "-c", "cat /data/secret; echo \"read rc=$?\"; cat /etc/hostname >/dev/null; echo \"own rc=$?\"; exec sleep 3602"]
-    volumeMounts: [{name: data, mountPath: /data}]
-`)
+		e.apply("selb", sharedDirPod("selb", "{}",
+			`cat /data/secret; echo "read rc=$?"; cat /etc/hostname >/dev/null; echo "own rc=$?"; exec sleep 3602`))
 		levelB := e.processLevel("sleep 3602")
 		if mcs(levelB) == mcs(levelA) || !strings.Contains(levelB, ":container_t:s0:c") {
 			t.Errorf("pods a and b run as %s and %s, want distinct MCS pairs", levelA, levelB)
@@ -196,6 +174,16 @@ spec:
 		e.must("podunit", "delete", "selb")
 		e.must("podunit", "delete", "sela")
 	})
+
+	t.Run("nothing left", func(t *testing.T) {
+		e := e.sub(t)
+		if u, m := e.unitsOnHost(), e.machinesOnHost(); u != "" || m != "" {
+			t.Errorf("after delete: units %q, machines %q", u, m)
+		}
+		if out := strings.TrimSpace(e.must("sh", "-c", "ls /var/lib/podunit/pods; grep /var/lib/podunit/pods/ /proc/self/mountinfo || true")); out != "" {
+			t.Errorf("pod state or mounts left after delete:\n%s", out)
+		}
+	})
 }
 
 // sub is e for a subtest: failures end t, not the parent test.
@@ -203,6 +191,25 @@ func (e *env) sub(t *testing.T) *env {
 	c := *e
 	c.t = t
 	return &c
+}
+
+// sharedDirPod is a pod with annotations that runs script with the VM's
+// /srv/sel at /data.
+func sharedDirPod(name, annotations, script string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: %s
+  annotations: %s
+spec:
+  volumes:
+  - {name: data, hostPath: {path: /srv/sel, type: Directory}}
+  containers:
+  - name: app
+    image: %s
+    command: ["sh", "-c", %q]
+    volumeMounts: [{name: data, mountPath: /data}]
+`, name, annotations, testImage, script)
 }
 
 // processLevel is the SELinux context of the one process whose command

@@ -230,10 +230,7 @@ func Start(ctx context.Context, opts ...Option) (*Host, error) {
 		lower: lower,
 		procs: map[*Process]struct{}{},
 	}
-	if err := os.MkdirAll(tmpBase(), 0o755); err != nil {
-		return nil, err
-	}
-	if h.dir, err = os.MkdirTemp(tmpBase(), "podunit-testhost-"); err != nil {
+	if h.dir, err = newHostDir("podunit-testhost-"); err != nil {
 		return nil, err
 	}
 	h.upper = filepath.Join(h.dir, "upper")
@@ -242,14 +239,9 @@ func Start(ctx context.Context, opts ...Option) (*Host, error) {
 	h.state = filepath.Join(h.dir, "state")
 	h.scratch = filepath.Join(h.dir, "scratch")
 	h.logPath = filepath.Join(h.dir, "console.log")
-	for _, d := range []string{h.upper, h.work, h.merged, h.state, h.scratch} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
+	if err := mkdirs(h.upper, h.work, h.merged, h.state, h.scratch); err != nil {
+		return nil, err
 	}
-	// reapStale uses the owner's PID to tell a live host from the
-	// leftovers of a killed test process.
-	_ = os.WriteFile(filepath.Join(h.dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
 
 	h.overlay = true
 	if err := mountOverlay(h.lower, h.upper, h.work, h.merged); err != nil {
@@ -265,6 +257,29 @@ func Start(ctx context.Context, opts ...Option) (*Host, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// newHostDir makes the directory of everything one booted host owns on
+// the CI machine, with this process recorded as its owner: reapStale tells
+// a live host from the leftovers of a killed test process by it.
+func newHostDir(prefix string) (string, error) {
+	if err := os.MkdirAll(tmpBase(), 0o755); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(tmpBase(), prefix)
+	if err != nil {
+		return "", err
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+}
+
+func mkdirs(dirs ...string) error {
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (h *Host) binds() []Bind {

@@ -132,22 +132,17 @@ func StartVM(ctx context.Context, opts ...Option) (*VM, error) {
 	if v.selinux == "" {
 		v.selinux = SELinuxEnforcing
 	}
-	if err := os.MkdirAll(tmpBase(), 0o755); err != nil {
-		return nil, err
-	}
-	if v.dir, err = os.MkdirTemp(tmpBase(), "podunit-vmhost-"); err != nil {
+	if v.dir, err = newHostDir("podunit-vmhost-"); err != nil {
 		return nil, err
 	}
 	v.scratch = filepath.Join(v.dir, "scratch")
 	v.share = filepath.Join(v.dir, "share")
 	v.logPath = filepath.Join(v.dir, "console.log")
 	v.sock = filepath.Join(v.dir, "agent.sock")
-	for _, d := range []string{v.scratch, v.share} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
+	if err := mkdirs(v.scratch, v.share); err != nil {
+		_ = v.Shutdown()
+		return nil, err
 	}
-	_ = os.WriteFile(filepath.Join(v.dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
 	if cfg.binary != "" {
 		if err := copyFile(cfg.binary, filepath.Join(v.share, "podunit"), 0o755); err != nil {
 			_ = v.Shutdown()

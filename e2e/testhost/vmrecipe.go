@@ -177,23 +177,13 @@ func pruneVMImages(keep string, logf func(string, ...any)) {
 }
 
 func buildVMRootfs(ctx context.Context, r VMRecipe, base, dir, logPath string) error {
-	if stale, _ := filepath.Glob(filepath.Join(dir, "rootfs.building-*")); len(stale) > 0 {
-		for _, s := range stale {
-			if err := removeAllUnmounted(s); err != nil {
-				return fmt.Errorf("removing stale build %s: %w", s, err)
-			}
-		}
-	}
-	tmp, err := os.MkdirTemp(dir, "rootfs.building-")
+	tmp, err := freshBuildDir(dir)
 	if err != nil {
 		return err
 	}
 	fail := func(err error) error {
 		_ = removeAllUnmounted(tmp)
 		return err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fail(err)
 	}
 	if err := copyTree(base, tmp); err != nil {
 		return fail(err)
