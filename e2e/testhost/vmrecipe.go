@@ -62,7 +62,7 @@ var DefaultVMRecipe = VMRecipe{
 		"pcc_cpufreq", "acpi_cpufreq", "button", "evdev", "sg",
 	},
 	PolicyModules: map[string]string{"podunit_container": containerPolicy},
-	Revision:      1,
+	Revision:      2,
 }
 
 // containerPolicy defines the SELinux types podunit labels pods with,
@@ -91,7 +91,8 @@ type VMImage struct {
 // Fixed paths inside the VM image.
 const (
 	agentPath = "/usr/local/sbin/podunit-vmagent"
-	agentUnit = "podunit-vmagent.service"
+	// Not podunit-*: that is the pods' unit namespace.
+	agentUnit = "testhost-agent.service"
 	// vmDiskSize is the ext4 disk's apparent size: the sparse image and
 	// each boot's overlay only take what is written.
 	vmDiskSize = "6G"
