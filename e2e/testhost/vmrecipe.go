@@ -121,6 +121,7 @@ func EnsureVMImage(ctx context.Context, r VMRecipe, agent string, logf func(stri
 		Disk:   filepath.Join(dir, "disk-"+agentSum[:16]+".img"),
 	}
 	if fileExists(img.Disk) {
+		markUsed(dir)
 		return img, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -148,18 +149,30 @@ func EnsureVMImage(ctx context.Context, r VMRecipe, agent string, logf func(stri
 		return VMImage{}, err
 	}
 	logf("testhost: VM image %s built in %s", img.Disk, time.Since(start).Round(time.Second))
+	markUsed(dir)
 	pruneVMImages(dir, logf)
 	return img, nil
 }
 
-// pruneVMImages deletes the images of other VM recipes, nearly 2 GB each,
-// so a machine that outlives many recipe changes does not fill up. One
-// another process is building (it holds the lock) is left alone; a VM
-// booted from one keeps its open disk.
+// pruneAfter is how long an image of another VM recipe is kept unused:
+// long enough that two checkouts tested on one machine do not delete each
+// other's images.
+const pruneAfter = 48 * time.Hour
+
+// markUsed records that dir's image was just used, in its used file's
+// modification time.
+func markUsed(dir string) {
+	_ = os.WriteFile(filepath.Join(dir, "used"), nil, 0o644)
+}
+
+// pruneVMImages deletes the images of other VM recipes unused for
+// pruneAfter, nearly 2 GB each, so a machine that outlives many recipe
+// changes does not fill up. One another process is building (it holds the
+// lock) is left alone.
 func pruneVMImages(keep string, logf func(string, ...any)) {
 	dirs, _ := filepath.Glob(filepath.Join(CacheRoot(), "vm-*"))
 	for _, d := range dirs {
-		if d == keep {
+		if st, err := os.Stat(filepath.Join(d, "used")); d == keep || (err == nil && time.Since(st.ModTime()) < pruneAfter) {
 			continue
 		}
 		f, err := os.OpenFile(filepath.Join(d, "lock"), os.O_RDWR|os.O_CREATE, 0o644)
