@@ -30,10 +30,17 @@ FUZZ_TARGETS_SMALL := FuzzPolicy:./images/ FuzzRegistriesConf:./images/ \
 
 all: build
 
+# The version stamp `podunit version` prints; outside a git checkout the
+# binary falls back to the build info Go records.
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS    := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
+
 # Static: the same binary is the pod's PID 1 inside image rootfs trees that
 # have no libc.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/podunit
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/podunit
 
 deps:
 	hack/deps.sh

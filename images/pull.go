@@ -57,6 +57,11 @@ type pullTarget struct {
 	tagged      bool
 }
 
+// LocalRegistry is the registry part of images that exist only in the
+// local store (loaded or built here), as in Podman: a reference to it is
+// never pulled, since there is no registry at https://localhost to ask.
+const LocalRegistry = "localhost"
+
 // Pull fetches ref from its registry, checks the signature policy on the
 // manifest the reference names, then downloads and unpacks the layers not
 // yet in the store concurrently, without the store lock, and finally
@@ -78,6 +83,9 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) ([]*Image, 
 	r, err := parseRef(ref, false)
 	if err != nil {
 		return nil, err
+	}
+	if r.Context().RegistryStr() == LocalRegistry {
+		return nil, fmt.Errorf("image %s is not in the image store, and %s/ names local images only: load it with `podunit image load ARCHIVE` (a registry on this host is localhost:PORT/...)", ref, LocalRegistry)
 	}
 	insecure := o.Insecure || conf.insecure(repoName(r.Context()))
 	if insecure {
