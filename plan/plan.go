@@ -126,7 +126,7 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 func EmptyDirPath(volume string) string { return contract.RunDir + "/volumes/" + volume }
 
 // ContainerDir is where a container's overlay dirs live inside the pod.
-func ContainerDir(name string) string { return contract.RunDir + "/containers/" + name }
+func ContainerDir(name string) string { return contract.ContainersDir + "/" + name }
 
 func container(c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource) (*contract.Container, error) {
 	img, ok := images[c.Image]

@@ -3,7 +3,6 @@ package pods
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 
 	"github.com/podunit/podunit/pod"
@@ -72,11 +71,11 @@ func (m *Manager) releaseIsolation(name string) error {
 }
 
 func (m *Manager) usernsAllocator() *userns.Allocator {
-	return userns.NewAllocator(filepath.Join(m.Host.StateDir, "userns"))
+	return userns.NewAllocator(m.Host.UsernsDir())
 }
 
 func (m *Manager) selinuxAllocator() *selinux.Allocator {
-	return selinux.NewAllocator(filepath.Join(m.Host.StateDir, "selinux"))
+	return selinux.NewAllocator(m.Host.SELinuxDir())
 }
 
 // GCIsolation frees the user-namespace ranges and SELinux levels of pods

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 )
@@ -22,7 +20,6 @@ func (m *Manager) prepareOwnership(p *pod.Pod) error {
 		return err
 	}
 	base := int(iso.UIDBase)
-	run := m.Host.RunDir(p.Metadata.Name)
 	var fsGroup *int64
 	if sc := p.Spec.SecurityContext; sc != nil {
 		fsGroup = sc.FSGroup
@@ -31,7 +28,7 @@ func (m *Manager) prepareOwnership(p *pod.Pod) error {
 		if v.EmptyDir == nil || v.EmptyDir.Medium == "Memory" {
 			continue
 		}
-		dir := filepath.Join(run, strings.TrimPrefix(plan.EmptyDirPath(v.Name), contract.RunDir+"/"))
+		dir := m.Host.InRun(p.Metadata.Name, plan.EmptyDirPath(v.Name))
 		if err := os.Chown(filepath.Dir(dir), base, base); err != nil {
 			return fmt.Errorf("volume %q: %w", v.Name, err)
 		}

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/internal/atomicfile"
@@ -87,13 +86,13 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err := m.Cleanup(name); err != nil {
 		return err
 	}
-	root, run := m.Host.RootDir(name), m.Host.RunDir(name)
+	root := m.Host.RootDir(name)
 	// Status records describe one run of the pod; a start begins anew.
-	if err := os.RemoveAll(filepath.Join(run, "status")); err != nil {
+	if err := os.RemoveAll(m.Host.StatusDir(name)); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
 	// nspawn wants /usr in its directory and a file to bind podinit onto.
-	for _, d := range []string{filepath.Join(root, "usr"), filepath.Join(run, "status"), filepath.Join(run, "containers"), filepath.Join(run, "images")} {
+	for _, d := range []string{filepath.Join(root, "usr"), m.Host.StatusDir(name), m.Host.InRun(name, contract.ContainersDir), m.Host.InRun(name, contract.ImagesDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("prepare pod %q: %w", name, err)
 		}
@@ -126,7 +125,7 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return fmt.Errorf("encode plan of pod %q: %w", name, err)
 	}
-	if err := atomicfile.Write(filepath.Join(run, "plan.json"), b, atomicfile.Options{Perm: 0o644}); err != nil {
+	if err := atomicfile.Write(m.Host.PlanFile(name), b, atomicfile.Options{Perm: 0o644}); err != nil {
 		return fmt.Errorf("write plan of pod %q: %w", name, err)
 	}
 	return nil
@@ -171,8 +170,7 @@ func (m *Manager) prepareVolume(name string, v pod.Volume) error {
 	switch {
 	case v.EmptyDir != nil:
 		// emptyDir data lives as long as the pod, across restarts.
-		rel := strings.TrimPrefix(plan.EmptyDirPath(v.Name), contract.RunDir+"/")
-		return os.MkdirAll(filepath.Join(m.Host.RunDir(name), rel), 0o777)
+		return os.MkdirAll(m.Host.InRun(name, plan.EmptyDirPath(v.Name)), 0o777)
 	case v.HostPath != nil:
 		return checkHostPath(v.HostPath)
 	}
@@ -237,8 +235,7 @@ func (m *Manager) Cleanup(name string) error {
 	if err := m.forgetMachine(context.Background(), name); err != nil {
 		return err
 	}
-	run := m.Host.RunDir(name)
-	for _, d := range []string{m.Host.RootDir(name), filepath.Join(run, "containers"), filepath.Join(run, "plan.json")} {
+	for _, d := range []string{m.Host.RootDir(name), m.Host.InRun(name, contract.ContainersDir), m.Host.PlanFile(name)} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("clean up pod %q: %w", name, err)
 		}

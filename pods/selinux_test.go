@@ -10,6 +10,7 @@ import (
 
 	goselinux "github.com/opencontainers/selinux/go-selinux"
 
+	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/selinux"
@@ -36,7 +37,7 @@ func fakeSELinux(t *testing.T, enabled bool) {
 func newLabelManager(t *testing.T) *Manager {
 	t.Helper()
 	dir := t.TempDir()
-	m := New(units.Host{StateDir: filepath.Join(dir, "state")}, &fakeImages{})
+	m := New(units.Host{Layout: layout.Layout{StateDir: filepath.Join(dir, "state")}}, &fakeImages{})
 	m.State.LockDir = filepath.Join(dir, "locks")
 	return m
 }

@@ -64,9 +64,6 @@ func securityArgs(p *pod.Pod) []string {
 // holds nspawn's SELinux arguments; empty (zero words) without SELinux.
 const SELinuxArgsVar = "PODUNIT_NSPAWN_SELINUX"
 
-// NspawnEnvFile is the environment file prepare writes for ExecStart.
-func (h Host) NspawnEnvFile(pod string) string { return h.RunDir(pod) + "/nspawn.env" }
-
 // SELinuxArgs are nspawn's arguments for labels l, in the form prepare
 // writes to NspawnEnvFile.
 func SELinuxArgs(l *selinux.Labels) string {
