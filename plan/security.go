@@ -16,7 +16,7 @@ import (
 // security resolves a container's securityContext (over the pod's) into
 // what podinit enforces. It reads Localhost seccomp profiles, so a missing
 // or malformed profile fails the apply.
-func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host) (*contract.Security, error) {
+func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host, iso units.Isolation) (*contract.Security, error) {
 	spec := &p.Spec
 	sec, err := spec.Security(c)
 	if err != nil {
@@ -39,10 +39,6 @@ func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host) (*contract
 		if psc.FSGroup != nil {
 			out.SupplementalGroups = append(out.SupplementalGroups, uint32(*psc.FSGroup))
 		}
-	}
-	iso, err := h.Isolation(p)
-	if err != nil {
-		return nil, err
 	}
 	out.UIDBase = iso.UIDBase
 	if l := iso.Labels; l != nil {

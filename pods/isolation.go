@@ -16,7 +16,7 @@ import (
 var hostSELinux = selinux.Host
 
 // isolate allocates (or finds) the pod's user namespace range and SELinux
-// level: units.Host.Isolate for pods this manager runs.
+// level. apply and prepare call it once and pass the value on.
 func (m *Manager) isolate(p *pod.Pod) (units.Isolation, error) {
 	var iso units.Isolation
 	name := p.Metadata.Name

@@ -7,6 +7,7 @@ import (
 
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/units"
 )
 
 // prepareOwnership gives emptyDirs to the pod's user namespace (whose
@@ -14,11 +15,7 @@ import (
 // group-owned by fsGroup, setgid, group writable. Only the volume
 // directories change owner, never their contents, so an emptyDir's data
 // keeps the owners its containers gave it.
-func (m *Manager) prepareOwnership(p *pod.Pod) error {
-	iso, err := m.Host.Isolation(p)
-	if err != nil {
-		return err
-	}
+func (m *Manager) prepareOwnership(p *pod.Pod, iso units.Isolation) error {
 	base := int(iso.UIDBase)
 	var fsGroup *int64
 	if sc := p.Spec.SecurityContext; sc != nil {

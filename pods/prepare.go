@@ -26,9 +26,10 @@ type ImageResolver interface {
 	Pull(ctx context.Context, ref string) (*plan.Image, error)
 }
 
-// compile resolves (pulling as the pull mode says) every image of the pod
-// and builds its plan.
-func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*contract.Plan, error) {
+// compile resolves (pulling as the pull mode says) every image of the pod,
+// allocates (or finds) its isolation and builds its plan. The isolation is
+// returned for the other steps that need it: it is computed once.
+func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*contract.Plan, units.Isolation, error) {
 	imgs := map[string]*plan.Image{}
 	all := append(append([]pod.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 	for _, c := range all {
@@ -37,20 +38,24 @@ func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*cont
 		}
 		img, err := m.image(ctx, c, pull)
 		if err != nil {
-			return nil, fmt.Errorf("container %q: %w", c.Name, err)
+			return nil, units.Isolation{}, fmt.Errorf("container %q: %w", c.Name, err)
 		}
 		imgs[c.Image] = img
 	}
-	pl, err := plan.Compile(p, m.Host, imgs)
+	iso, err := m.isolate(p)
 	if err != nil {
-		return nil, err
+		return nil, iso, err
+	}
+	pl, err := plan.Compile(p, m.Host, iso, imgs)
+	if err != nil {
+		return nil, iso, err
 	}
 	// podinit checks the plan again when it starts; checking here too
 	// makes a bad plan an apply error instead of a unit that fails.
 	if err := pl.Validate(); err != nil {
-		return nil, err
+		return nil, iso, err
 	}
-	return pl, nil
+	return pl, iso, nil
 }
 
 // PrepareOptions come from the unit's prepare command line.
@@ -79,7 +84,7 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return err
 	}
-	pl, err := m.compile(context.Background(), applied.Pod, pullAtStart)
+	pl, iso, err := m.compile(context.Background(), applied.Pod, pullAtStart)
 	if err != nil {
 		return err
 	}
@@ -112,13 +117,13 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err := m.writeEtcFiles(applied.Pod, pl.Hostname, addrs); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	if err := m.prepareOwnership(applied.Pod); err != nil {
+	if err := m.prepareOwnership(applied.Pod, iso); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	if err := m.relabel(applied.Pod); err != nil {
+	if err := m.relabel(applied.Pod, iso); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	if err := m.writeNspawnEnv(applied.Pod); err != nil {
+	if err := m.writeNspawnEnv(applied.Pod, iso); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
 	b, err := json.MarshalIndent(pl, "", "  ")
@@ -268,11 +273,7 @@ func (m *Manager) ImageInUse(id string) bool {
 // unit's environment file (see units.SELinuxArgsVar). The labels come from
 // the allocator here, at start, so a generated or exported unit gets them
 // as a transient one does.
-func (m *Manager) writeNspawnEnv(p *pod.Pod) error {
-	iso, err := m.Host.Isolation(p)
-	if err != nil {
-		return err
-	}
+func (m *Manager) writeNspawnEnv(p *pod.Pod, iso units.Isolation) error {
 	line := fmt.Sprintf("%s=\"%s\"\n", units.SELinuxArgsVar, units.SELinuxArgs(iso.Labels))
 	return atomicfile.Write(m.Host.NspawnEnvFile(p.Metadata.Name), []byte(line), atomicfile.Options{Perm: 0o644})
 }

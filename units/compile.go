@@ -20,9 +20,6 @@ type Host struct {
 	layout.Layout
 	Binary string // the podunit binary, also bound into the pod as podinit
 	Nspawn string // systemd-nspawn
-	// Isolate allocates the pod's user namespace range and SELinux
-	// labels (see Isolation); nil allocates nothing.
-	Isolate func(*pod.Pod) (Isolation, error)
 }
 
 // DefaultHost is the layout of an installed podunit.
