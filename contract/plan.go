@@ -12,6 +12,8 @@ const (
 	RunDir    = "/.podunit"
 	PlanPath  = RunDir + "/plan.json"
 	StatusDir = RunDir + "/status"
+	// ContainersDir holds each container's overlay dirs.
+	ContainersDir = RunDir + "/containers"
 	// ImagesDir is where the host image store is bound read-only; Plan
 	// layer paths point below it.
 	ImagesDir = RunDir + "/images"

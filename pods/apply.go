@@ -35,7 +35,6 @@ type Manager struct {
 func New(h units.Host, images ImageResolver) *Manager {
 	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Warnings: os.Stderr}
 	m.Net.Warnings = m.Warnings
-	m.Host.Isolate = m.isolate
 	return m
 }
 
@@ -90,7 +89,7 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 	name := p.Metadata.Name
 	// Everything that can be checked without touching the host is checked
 	// first, so bad input changes nothing.
-	if _, err := m.compile(ctx, p, pullByPolicy); err != nil {
+	if _, _, err := m.compile(ctx, p, pullByPolicy); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {

@@ -3,7 +3,6 @@ package pods
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/enter"
@@ -36,7 +35,7 @@ func (m *Manager) ExecTarget(ctx context.Context, name, container string) (enter
 	if err != nil {
 		return enter.Target{}, fmt.Errorf("pod %q is not running: %w", name, err)
 	}
-	rec, err := readJSON[contract.Status](filepath.Join(m.Host.RunDir(name), "status", container+".json"))
+	rec, err := readJSON[contract.Status](m.Host.StatusFile(name, container))
 	if err != nil || rec.State != contract.StateRunning || rec.PID == 0 {
 		return enter.Target{}, fmt.Errorf("container %q of pod %q is not running", container, name)
 	}
@@ -52,7 +51,7 @@ func (m *Manager) ExecTarget(ctx context.Context, name, container string) (enter
 	}
 	// The plan podinit enforces is the one exec enforces: it is written
 	// before the pod starts and stays until it stops.
-	pl, err := readJSON[contract.Plan](filepath.Join(m.Host.RunDir(name), "plan.json"))
+	pl, err := readJSON[contract.Plan](m.Host.PlanFile(name))
 	if err != nil {
 		return enter.Target{}, fmt.Errorf("pod %q: read its plan: %w", name, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/internal/atomicfile"
@@ -27,9 +26,10 @@ type ImageResolver interface {
 	Pull(ctx context.Context, ref string) (*plan.Image, error)
 }
 
-// compile resolves (pulling as the pull mode says) every image of the pod
-// and builds its plan.
-func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*contract.Plan, error) {
+// compile resolves (pulling as the pull mode says) every image of the pod,
+// allocates (or finds) its isolation and builds its plan. The isolation is
+// returned for the other steps that need it: it is computed once.
+func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*contract.Plan, units.Isolation, error) {
 	imgs := map[string]*plan.Image{}
 	all := append(append([]pod.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 	for _, c := range all {
@@ -38,20 +38,24 @@ func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*cont
 		}
 		img, err := m.image(ctx, c, pull)
 		if err != nil {
-			return nil, fmt.Errorf("container %q: %w", c.Name, err)
+			return nil, units.Isolation{}, fmt.Errorf("container %q: %w", c.Name, err)
 		}
 		imgs[c.Image] = img
 	}
-	pl, err := plan.Compile(p, m.Host, imgs)
+	iso, err := m.isolate(p)
 	if err != nil {
-		return nil, err
+		return nil, iso, err
+	}
+	pl, err := plan.Compile(p, m.Host, iso, imgs)
+	if err != nil {
+		return nil, iso, err
 	}
 	// podinit checks the plan again when it starts; checking here too
 	// makes a bad plan an apply error instead of a unit that fails.
 	if err := pl.Validate(); err != nil {
-		return nil, err
+		return nil, iso, err
 	}
-	return pl, nil
+	return pl, iso, nil
 }
 
 // PrepareOptions come from the unit's prepare command line.
@@ -80,20 +84,20 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return err
 	}
-	pl, err := m.compile(context.Background(), applied.Pod, pullAtStart)
+	pl, iso, err := m.compile(context.Background(), applied.Pod, pullAtStart)
 	if err != nil {
 		return err
 	}
 	if err := m.Cleanup(name); err != nil {
 		return err
 	}
-	root, run := m.Host.RootDir(name), m.Host.RunDir(name)
+	root := m.Host.RootDir(name)
 	// Status records describe one run of the pod; a start begins anew.
-	if err := os.RemoveAll(filepath.Join(run, "status")); err != nil {
+	if err := os.RemoveAll(m.Host.StatusDir(name)); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
 	// nspawn wants /usr in its directory and a file to bind podinit onto.
-	for _, d := range []string{filepath.Join(root, "usr"), filepath.Join(run, "status"), filepath.Join(run, "containers"), filepath.Join(run, "images")} {
+	for _, d := range []string{filepath.Join(root, "usr"), m.Host.StatusDir(name), m.Host.InRun(name, contract.ContainersDir), m.Host.InRun(name, contract.ImagesDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("prepare pod %q: %w", name, err)
 		}
@@ -113,20 +117,20 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err := m.writeEtcFiles(applied.Pod, pl.Hostname, addrs); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	if err := m.prepareOwnership(applied.Pod); err != nil {
+	if err := m.prepareOwnership(applied.Pod, iso); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	if err := m.relabel(applied.Pod); err != nil {
+	if err := m.relabel(applied.Pod, iso); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	if err := m.writeNspawnEnv(applied.Pod); err != nil {
+	if err := m.writeNspawnEnv(applied.Pod, iso); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
 	b, err := json.MarshalIndent(pl, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode plan of pod %q: %w", name, err)
 	}
-	if err := atomicfile.Write(filepath.Join(run, "plan.json"), b, atomicfile.Options{Perm: 0o644}); err != nil {
+	if err := atomicfile.Write(m.Host.PlanFile(name), b, atomicfile.Options{Perm: 0o644}); err != nil {
 		return fmt.Errorf("write plan of pod %q: %w", name, err)
 	}
 	return nil
@@ -171,8 +175,7 @@ func (m *Manager) prepareVolume(name string, v pod.Volume) error {
 	switch {
 	case v.EmptyDir != nil:
 		// emptyDir data lives as long as the pod, across restarts.
-		rel := strings.TrimPrefix(plan.EmptyDirPath(v.Name), contract.RunDir+"/")
-		return os.MkdirAll(filepath.Join(m.Host.RunDir(name), rel), 0o777)
+		return os.MkdirAll(m.Host.InRun(name, plan.EmptyDirPath(v.Name)), 0o777)
 	case v.HostPath != nil:
 		return checkHostPath(v.HostPath)
 	}
@@ -237,8 +240,7 @@ func (m *Manager) Cleanup(name string) error {
 	if err := m.forgetMachine(context.Background(), name); err != nil {
 		return err
 	}
-	run := m.Host.RunDir(name)
-	for _, d := range []string{m.Host.RootDir(name), filepath.Join(run, "containers"), filepath.Join(run, "plan.json")} {
+	for _, d := range []string{m.Host.RootDir(name), m.Host.InRun(name, contract.ContainersDir), m.Host.PlanFile(name)} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("clean up pod %q: %w", name, err)
 		}
@@ -271,11 +273,7 @@ func (m *Manager) ImageInUse(id string) bool {
 // unit's environment file (see units.SELinuxArgsVar). The labels come from
 // the allocator here, at start, so a generated or exported unit gets them
 // as a transient one does.
-func (m *Manager) writeNspawnEnv(p *pod.Pod) error {
-	iso, err := m.Host.Isolation(p)
-	if err != nil {
-		return err
-	}
+func (m *Manager) writeNspawnEnv(p *pod.Pod, iso units.Isolation) error {
 	line := fmt.Sprintf("%s=\"%s\"\n", units.SELinuxArgsVar, units.SELinuxArgs(iso.Labels))
 	return atomicfile.Write(m.Host.NspawnEnvFile(p.Metadata.Name), []byte(line), atomicfile.Options{Perm: 0o644})
 }

@@ -1,12 +1,6 @@
 // Package podstate owns a pod's state on disk: the applied spec (canonical
 // JSON and its hash), the directories the pod runs from, and the per-pod
-// lock every writer takes.
-//
-//	<state>/pods/<pod>/spec.json   canonical applied spec
-//	<state>/pods/<pod>/spec.sha256 its hash
-//	<state>/pods/<pod>/root/       nspawn's directory
-//	<state>/pods/<pod>/run/        bound at /.podunit in the pod
-//	/run/podunit/locks/<pod>.lock  flock held while changing the pod
+// lock every writer takes. The paths are internal/layout's.
 package podstate
 
 import (
@@ -20,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
@@ -35,7 +30,7 @@ type Store struct {
 
 // New returns the store for a host layout.
 func New(h units.Host) *Store {
-	return &Store{Host: h, LockDir: "/run/podunit/locks"}
+	return &Store{Host: h, LockDir: h.LocksDir()}
 }
 
 // Applied is a pod as it was last applied.
@@ -55,11 +50,9 @@ type Meta struct {
 	Origin string `json:"origin,omitempty"`
 }
 
-func (s *Store) podsDir() string { return filepath.Join(s.Host.StateDir, "pods") }
-
 // Names lists pods that have state, sorted.
 func (s *Store) Names() ([]string, error) {
-	ents, err := os.ReadDir(s.podsDir())
+	ents, err := os.ReadDir(s.Host.PodsDir())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -69,7 +62,7 @@ func (s *Store) Names() ([]string, error) {
 	var names []string
 	for _, e := range ents {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			if _, err := os.Stat(filepath.Join(s.podsDir(), e.Name(), "spec.json")); err == nil {
+			if _, err := os.Stat(s.Host.SpecFile(e.Name())); err == nil {
 				names = append(names, e.Name())
 			}
 		}
@@ -80,27 +73,26 @@ func (s *Store) Names() ([]string, error) {
 
 // Load reads the applied spec of a pod.
 func (s *Store) Load(name string) (*Applied, error) {
-	dir := s.Host.PodDir(name)
-	b, err := os.ReadFile(filepath.Join(dir, "spec.json"))
+	b, err := os.ReadFile(s.Host.SpecFile(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("pod %q: %w", name, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read pod %q: %w", name, err)
 	}
-	pods, err := pod.Decode(filepath.Join(dir, "spec.json"), bytes.NewReader(b))
+	pods, err := pod.Decode(s.Host.SpecFile(name), bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("stored spec of pod %q: %w", name, err)
 	}
 	if len(pods) != 1 {
 		return nil, fmt.Errorf("stored spec of pod %q holds %d pods", name, len(pods))
 	}
-	h, err := os.ReadFile(filepath.Join(dir, "spec.sha256"))
+	h, err := os.ReadFile(s.Host.HashFile(name))
 	if err != nil {
 		return nil, fmt.Errorf("read pod %q hash: %w", name, err)
 	}
 	a := &Applied{Pod: pods[0], Hash: strings.TrimSpace(string(h)), Meta: Meta{Unit: units.Name(name)}}
-	if b, err := os.ReadFile(filepath.Join(dir, "meta.json")); err == nil {
+	if b, err := os.ReadFile(s.Host.MetaFile(name)); err == nil {
 		if err := json.Unmarshal(b, &a.Meta); err != nil {
 			return nil, fmt.Errorf("read pod %q meta: %w", name, err)
 		}
@@ -120,10 +112,10 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hash of pod %q: %w", p.Metadata.Name, err)
 	}
-	if err := os.MkdirAll(s.podsDir(), 0o700); err != nil {
+	if err := os.MkdirAll(s.Host.PodsDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("create pods directory: %w", err)
 	}
-	tmp, err := os.MkdirTemp(s.podsDir(), ".new-"+p.Metadata.Name+"-")
+	tmp, err := os.MkdirTemp(s.Host.PodsDir(), ".new-"+p.Metadata.Name+"-")
 	if err != nil {
 		return nil, fmt.Errorf("create pod directory: %w", err)
 	}
@@ -146,13 +138,13 @@ func writeState(dir string, canon []byte, hash string, meta Meta) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "meta.json"), m, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, layout.MetaName), m, 0o600); err != nil {
 		return fmt.Errorf("write meta: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "spec.json"), append(canon, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, layout.SpecName), append(canon, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write spec: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "spec.sha256"), []byte(hash+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, layout.HashName), []byte(hash+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write spec hash: %w", err)
 	}
 	return nil

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
 	"strconv"
 
 	"github.com/podunit/podunit/contract"
-	"github.com/podunit/podunit/network"
+	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pod"
 )
 
@@ -18,34 +17,17 @@ const Nsenter = "/usr/bin/nsenter"
 // Host describes the host paths a compiled unit refers to. They are inputs,
 // not looked up, so that compiling stays pure and golden-testable.
 type Host struct {
-	Binary   string // the podunit binary, also bound into the pod as podinit
-	Nspawn   string // systemd-nspawn
-	StateDir string // /var/lib/podunit
-	// Isolate allocates the pod's user namespace range and SELinux
-	// labels (see Isolation); nil allocates nothing.
-	Isolate func(*pod.Pod) (Isolation, error)
+	layout.Layout
+	Binary string // the podunit binary, also bound into the pod as podinit
+	Nspawn string // systemd-nspawn
 }
 
 // DefaultHost is the layout of an installed podunit.
 var DefaultHost = Host{
-	Binary:   "/usr/local/bin/podunit",
-	Nspawn:   "/usr/bin/systemd-nspawn",
-	StateDir: "/var/lib/podunit",
+	Layout: layout.Default,
+	Binary: "/usr/local/bin/podunit",
+	Nspawn: "/usr/bin/systemd-nspawn",
 }
-
-// PodDir is the pod's state directory on the host.
-func (h Host) PodDir(name string) string { return filepath.Join(h.StateDir, "pods", name) }
-
-// RootDir is the directory nspawn runs the pod in: nearly empty, since each
-// container gets its own rootfs below the run directory.
-func (h Host) RootDir(name string) string { return filepath.Join(h.PodDir(name), "root") }
-
-// RunDir is bound into the pod at contract.RunDir: the plan, status records,
-// container overlay dirs and emptyDir volumes.
-func (h Host) RunDir(name string) string { return filepath.Join(h.PodDir(name), "run") }
-
-// ImagesDir is the image store, bound read-only into every pod.
-func (h Host) ImagesDir() string { return filepath.Join(h.StateDir, "images") }
 
 // HostPathDir is where a hostPath volume appears inside the pod.
 func HostPathDir(volume string) string { return contract.RunDir + "/hostpath/" + volume }
@@ -195,7 +177,7 @@ func nspawnArgs(p *pod.Pod, h Host) []string {
 		// main PID stays nspawn's): --network-namespace-path joins only
 		// after nspawn made the pod's user namespace, and a namespace
 		// owned by the host's cannot be joined from there.
-		args = append([]string{Nsenter, "--net=" + network.Default.NetnsPath(name), "--"}, args...)
+		args = append([]string{Nsenter, "--net=" + h.NetnsPath(name), "--"}, args...)
 	}
 	for _, v := range p.Spec.Volumes {
 		if v.HostPath != nil {

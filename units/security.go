@@ -9,23 +9,17 @@ import (
 )
 
 // Isolation is what a pod gets from the host's allocators when it is
-// applied: its user namespace range and its SELinux labels. Compiling
-// stays pure: Host.Isolate supplies them, and without it (podunit unit,
-// golden files) the pod compiles with neither.
+// applied or started: its user namespace range and its SELinux labels.
+// The caller allocates it once and passes the value to every step that
+// needs it (the plan, volume ownership, relabelling, the stage's
+// environment file). The unit itself never depends on it, so a generated
+// or exported unit is the same text as the transient one.
 type Isolation struct {
 	// UIDBase is the first host uid of the pod's 65536 ids; 0 means the
 	// pod uses the host's users (hostUsers: true, or no support).
 	UIDBase uint32
 	// Labels is nil when SELinux is off.
 	Labels *selinux.Labels
-}
-
-// Isolation runs Isolate, if set.
-func (h Host) Isolation(p *pod.Pod) (Isolation, error) {
-	if h.Isolate == nil {
-		return Isolation{}, nil
-	}
-	return h.Isolate(p)
 }
 
 // nspawnCaps is systemd-nspawn's default capability set (v252): podinit
@@ -63,9 +57,6 @@ func securityArgs(p *pod.Pod) []string {
 // SELinuxArgsVar names the variable, set in the pod's NspawnEnvFile, that
 // holds nspawn's SELinux arguments; empty (zero words) without SELinux.
 const SELinuxArgsVar = "PODUNIT_NSPAWN_SELINUX"
-
-// NspawnEnvFile is the environment file prepare writes for ExecStart.
-func (h Host) NspawnEnvFile(pod string) string { return h.RunDir(pod) + "/nspawn.env" }
 
 // SELinuxArgs are nspawn's arguments for labels l, in the form prepare
 // writes to NspawnEnvFile.

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podunit/podunit/images"
+	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pods"
 	"github.com/podunit/podunit/units"
 )
@@ -90,7 +91,7 @@ func (g *globals) host() (units.Host, error) {
 }
 
 func (g *globals) store() (*images.Store, error) {
-	return images.Open(filepath.Join(g.stateDir, "images"))
+	return images.Open(layout.Layout{StateDir: g.stateDir}.ImagesDir())
 }
 
 // guardedStore is the image store that refuses to delete what a pod uses.
