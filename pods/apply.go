@@ -29,6 +29,8 @@ type Manager struct {
 	Net    network.Config
 	// Warnings receives what goes wrong without failing the command.
 	Warnings io.Writer
+	// Transient pods are not restored after a reboot (apply --transient).
+	Transient bool
 }
 
 // New returns a manager for the host layout.
@@ -134,6 +136,12 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 			return "", err
 		}
 		if old.Hash == hash && st.running() {
+			if old.Persistent == m.Transient {
+				old.Meta.Persistent = !m.Transient
+				if err := m.State.SetMeta(name, old.Meta); err != nil {
+					return "", err
+				}
+			}
 			return Unchanged, nil
 		}
 		action = Configured
@@ -148,7 +156,7 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		}
 	}
 
-	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name}); err != nil {
+	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name, Persistent: !m.Transient}); err != nil {
 		return "", err
 	}
 	ports.Unlock()

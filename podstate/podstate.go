@@ -49,6 +49,10 @@ type Meta struct {
 	// Origin is empty for pods from apply, "generator" for pods from
 	// manifests in /etc/podunit/pods.
 	Origin string `json:"origin,omitempty"`
+	// Persistent pods were made by apply (without --transient): podunit
+	// restore starts them again after a reboot, as the kubelet brings
+	// back the pods bound to its node.
+	Persistent bool `json:"persistent,omitempty"`
 }
 
 // Names lists pods that have state, sorted.
@@ -137,6 +141,18 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 		return nil, fmt.Errorf("install pod %q state: sync: %w", p.Metadata.Name, err)
 	}
 	return &Applied{Pod: p, Hash: hash, Meta: meta}, nil
+}
+
+// SetMeta replaces an applied pod's meta record in place.
+func (s *Store) SetMeta(name string, meta Meta) error {
+	m, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(s.Host.MetaFile(name), m, atomicfile.Options{Perm: 0o600, Durable: true}); err != nil {
+		return fmt.Errorf("pod %q meta: %w", name, err)
+	}
+	return nil
 }
 
 // writeState writes the files of a new state directory, each synced, and
