@@ -15,6 +15,7 @@ import (
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
@@ -72,6 +73,7 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 			if _, lerr := m.State.Load(p.Metadata.Name); errors.Is(lerr, podstate.ErrNotFound) {
 				err = errors.Join(err, m.releaseIsolation(p.Metadata.Name))
 			}
+			err = fsfull.Explain(err, "pod state", m.Host.StateDir)
 			errs = append(errs, fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err))
 			continue
 		}
