@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
@@ -48,6 +50,11 @@ type Meta struct {
 	// Origin is empty for pods from apply, "generator" for pods from
 	// manifests in /etc/podunit/pods.
 	Origin string `json:"origin,omitempty"`
+	// UID is this incarnation of the pod, as metadata.uid under an API
+	// server: Save gives every new state a new one, so a pod deleted (or
+	// changed) and applied again is a new pod. Empty for state written
+	// before podunit recorded it.
+	UID string `json:"uid,omitempty"`
 }
 
 // Names lists pods that have state, sorted.
@@ -121,6 +128,9 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 	}
 	if meta.Unit == "" {
 		meta.Unit = units.Name(p.Metadata.Name)
+	}
+	if meta.UID == "" {
+		meta.UID = uuid.NewString()
 	}
 	if err := writeState(tmp, canon, hash, meta); err != nil {
 		os.RemoveAll(tmp)
