@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/podunit/podunit/internal/atomicfile"
 	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pod"
@@ -53,6 +55,11 @@ type Meta struct {
 	// restore starts them again after a reboot, as the kubelet brings
 	// back the pods bound to its node.
 	Persistent bool `json:"persistent,omitempty"`
+	// UID is this incarnation of the pod, as metadata.uid under an API
+	// server: Save gives every new state a new one, so a pod deleted (or
+	// changed) and applied again is a new pod. Empty for state written
+	// before podunit recorded it.
+	UID string `json:"uid,omitempty"`
 }
 
 // Names lists pods that have state, sorted.
@@ -126,6 +133,9 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 	}
 	if meta.Unit == "" {
 		meta.Unit = units.Name(p.Metadata.Name)
+	}
+	if meta.UID == "" {
+		meta.UID = uuid.NewString()
 	}
 	if err := writeState(tmp, canon, hash, meta); err != nil {
 		os.RemoveAll(tmp)
