@@ -15,6 +15,7 @@ import (
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/internal/crashpoint"
 	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/pod"
@@ -162,6 +163,7 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		return "", err
 	}
 	ports.Unlock()
+	crashpoint.Hit("apply/saved")
 	err = startUnit(ctx, conn, u)
 	if errors.Is(err, errUnitExists) {
 		// A leftover unit of that name (a crash before its state was
@@ -217,8 +219,10 @@ func (m *Manager) remove(ctx context.Context, conn *sd.Conn, applied *podstate.A
 	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/stopped")
 	if err := m.State.Remove(name); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/removed")
 	return m.releaseIsolation(name)
 }
