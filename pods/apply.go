@@ -93,15 +93,16 @@ func sourceOf(p *pod.Pod) string {
 func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Action, error) {
 	name := p.Metadata.Name
 	// Everything that can be checked without touching the host is checked
-	// first, so bad input changes nothing.
+	// first, so bad input changes nothing; the unit first of all, as it
+	// needs neither images nor the network.
+	u, err := units.Compile(p, m.Host)
+	if err != nil {
+		return "", err
+	}
 	if _, _, err := m.compile(ctx, p, pullByPolicy); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {
-		return "", err
-	}
-	u, err := units.Compile(p, m.Host)
-	if err != nil {
 		return "", err
 	}
 	hash, err := p.Hash()
