@@ -92,9 +92,9 @@ func conditions(s *PodStatus) []Condition {
 		ready = Condition{Type: ContainersReady, Status: ConditionFalse, Reason: reason,
 			Message: fmt.Sprintf("containers with unready status: [%s]", strings.Join(unready, " ")), LastTransitionTime: since}
 	}
-	pod := ready
-	pod.Type = Ready
-	return []Condition{init, ready, pod}
+	podReady := ready
+	podReady.Type = Ready
+	return []Condition{init, ready, podReady}
 }
 
 func anyStarted(cs []ContainerStatus) bool {
