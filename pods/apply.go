@@ -16,6 +16,8 @@ import (
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/internal/crashpoint"
+	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
@@ -30,6 +32,8 @@ type Manager struct {
 	Net    network.Config
 	// Warnings receives what goes wrong without failing the command.
 	Warnings io.Writer
+	// Transient pods are not restored after a reboot (apply --transient).
+	Transient bool
 }
 
 // New returns a manager for the host layout.
@@ -75,6 +79,7 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 			if _, lerr := m.State.Load(p.Metadata.Name); errors.Is(lerr, podstate.ErrNotFound) {
 				err = errors.Join(err, m.releaseIsolation(p.Metadata.Name))
 			}
+			err = fsfull.Explain(err, "pod state", m.Host.StateDir)
 			errs = append(errs, fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err))
 			continue
 		}
@@ -140,6 +145,12 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 			return "", err
 		}
 		if old.Hash == hash && st.running() {
+			if old.Persistent == m.Transient {
+				old.Meta.Persistent = !m.Transient
+				if err := m.State.SetMeta(name, old.Meta); err != nil {
+					return "", err
+				}
+			}
 			return Unchanged, nil
 		}
 		action = Configured
@@ -154,10 +165,11 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		}
 	}
 
-	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name}); err != nil {
+	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name, Persistent: !m.Transient}); err != nil {
 		return "", err
 	}
 	ports.Unlock()
+	crashpoint.Hit("apply/saved")
 	err = startUnit(ctx, conn, u)
 	for try := 0; errors.Is(err, errUnitExists) && try < unitExistsTries; try++ {
 		// A leftover unit of that name (a crash before its state was
@@ -218,8 +230,10 @@ func (m *Manager) remove(ctx context.Context, conn *sd.Conn, applied *podstate.A
 	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/stopped")
 	if err := m.State.Remove(name); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/removed")
 	return m.releaseIsolation(name)
 }

@@ -92,6 +92,7 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return err
 	}
+	pl.UID = applied.UID
 	if err := m.Cleanup(name); err != nil {
 		return err
 	}
@@ -131,6 +132,12 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	}
 	if err := atomicfile.Write(m.Host.PlanFile(name), b, atomicfile.Options{Perm: 0o644}); err != nil {
 		return fmt.Errorf("write plan of pod %q: %w", name, err)
+	}
+	// Restart counts begin anew with every start, so a container
+	// instance is (this invocation, its restart count). systemd gives
+	// every process of the unit the invocation's ID.
+	if err := atomicfile.Write(m.Host.InvocationFile(name), []byte(os.Getenv("INVOCATION_ID")+"\n"), atomicfile.Options{Perm: 0o644}); err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
 	return nil
 }
