@@ -19,6 +19,9 @@ const (
 	ImagesDir = RunDir + "/images"
 )
 
+// HostPathDir is where the stage puts a hostPath volume inside the pod.
+func HostPathDir(volume string) string { return RunDir + "/hostpath/" + volume }
+
 // Plan is everything podinit needs to run a pod. The host writes it as
 // JSON to <pod run dir>/plan.json before nspawn starts; podinit never reads
 // the Pod manifest itself, so it needs no image store and no YAML.

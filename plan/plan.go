@@ -115,7 +115,7 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 	for _, v := range p.Spec.Volumes {
 		switch {
 		case v.HostPath != nil:
-			out[v.Name] = volumeSource{dir: units.HostPathDir(v.Name)}
+			out[v.Name] = volumeSource{dir: contract.HostPathDir(v.Name)}
 		case v.EmptyDir != nil:
 			out[v.Name] = volumeSource{dir: EmptyDirPath(v.Name)}
 		}

@@ -40,7 +40,7 @@ There is no daemon: systemd supervises the pods.`,
 	root.AddCommand(
 		rootOnly(newApplyCmd(g)), rootOnly(newDeleteCmd(g)), newListCmd(g), newStatusCmd(g), newLogsCmd(g), newWaitCmd(g),
 		rootOnly(newExecCmd(g)), newUnitCmd(g), newImageCmd(g), newInfoCmd(g), newVersionCmd(),
-		newGenerateCmd(g), rootOnly(newSyncCmd(g)), rootOnly(newInternalCmd(g)),
+		newGenerateCmd(g), rootOnly(newSyncCmd(g)), rootOnly(newRestoreCmd(g)), rootOnly(newInternalCmd(g)),
 		newNetworkCmd(g), rootOnly(newGCCmd(g)),
 	)
 	root.PersistentPreRunE = checkRoot
