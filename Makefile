@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.8.2
 
 # Fuzz smoke targets, as Name:package. A target a package does not define
 # yet is reported and skipped, not failed.
-FUZZ_TARGETS := FuzzDecode:./pod/ FuzzUnpack:./images/
+FUZZ_TARGETS := FuzzDecode:./pod/ FuzzUnpack:./images/ FuzzExpand:./internal/expansion/
 
 .PHONY: all build deps test test-unit test-e2e fuzz lint demo bench install clean clean-testhost
 
