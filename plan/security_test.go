@@ -58,7 +58,7 @@ func TestSecurity(t *testing.T) {
 		return units.Isolation{UIDBase: 0x20010000, Labels: &l}, nil
 	}
 	img := &Image{Layers: []string{h.ImagesDir() + "/l"}, Config: images.Config{Cmd: []string{"sh"}}}
-	pl, err := Compile(pods[0], h, map[string]*Image{"img": img})
+	pl, err := Compile(pods[0], h, map[string]*Image{"img": img}, Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/podunit/podunit/generator"
 	"github.com/podunit/podunit/network"
+	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
 	"github.com/podunit/podunit/units"
@@ -90,7 +91,13 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 	name := p.Metadata.Name
 	// Everything that can be checked without touching the host is checked
 	// first, so bad input changes nothing.
-	if _, err := m.compile(ctx, p, pullByPolicy); err != nil {
+	imgs, err := m.resolveImages(ctx, p, pullByPolicy)
+	if err != nil {
+		return "", err
+	}
+	// The pod's addresses and UID are not known yet; prepare compiles
+	// the plan again with them.
+	if _, err := m.compile(p, imgs, plan.Runtime{}); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {
@@ -123,7 +130,10 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		return "", err
 	}
 	action := Created
+	uid := newUID()
 	if old != nil {
+		// As kubectl apply updates a pod in place, the pod keeps its UID.
+		uid = podUID(old)
 		if old.Origin == units.OriginGenerator {
 			return "", fmt.Errorf("pod %q comes from a manifest in %s; change it there", name, strings.Join(generator.Dirs, " or "))
 		}
@@ -149,7 +159,7 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		}
 	}
 
-	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name}); err != nil {
+	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name, UID: uid}); err != nil {
 		return "", err
 	}
 	ports.Unlock()

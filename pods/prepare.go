@@ -27,9 +27,9 @@ type ImageResolver interface {
 	Pull(ctx context.Context, ref string) (*plan.Image, error)
 }
 
-// compile resolves (pulling as the pull mode says) every image of the pod
-// and builds its plan.
-func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*contract.Plan, error) {
+// resolveImages resolves (pulling as the pull mode says) every image of
+// the pod.
+func (m *Manager) resolveImages(ctx context.Context, p *pod.Pod, pull pullMode) (map[string]*plan.Image, error) {
 	imgs := map[string]*plan.Image{}
 	all := append(append([]pod.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 	for _, c := range all {
@@ -42,7 +42,13 @@ func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*cont
 		}
 		imgs[c.Image] = img
 	}
-	pl, err := plan.Compile(p, m.Host, imgs)
+	return imgs, nil
+}
+
+// compile builds the pod's plan from its resolved images and the runtime
+// facts of this start.
+func (m *Manager) compile(p *pod.Pod, imgs map[string]*plan.Image, rt plan.Runtime) (*contract.Plan, error) {
+	pl, err := plan.Compile(p, m.Host, imgs, rt)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +86,7 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return err
 	}
-	pl, err := m.compile(context.Background(), applied.Pod, pullAtStart)
+	imgs, err := m.resolveImages(context.Background(), applied.Pod, pullAtStart)
 	if err != nil {
 		return err
 	}
@@ -109,6 +115,11 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	addrs, err := m.setupNetwork(context.Background(), applied.Pod)
 	if err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
+	}
+	// Compiled only now: the downward API reads the pod's addresses.
+	pl, err := m.compile(applied.Pod, imgs, m.runtimeFacts(applied, addrs))
+	if err != nil {
+		return err
 	}
 	if err := m.writeEtcFiles(applied.Pod, pl.Hostname, addrs); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
@@ -152,14 +163,16 @@ func (m *Manager) adopt(name string, o PrepareOptions) (*podstate.Applied, error
 	if applied != nil && applied.Hash == hash && applied.Origin == o.Origin {
 		return applied, nil
 	}
-	meta := podstate.Meta{Origin: o.Origin}
+	meta := podstate.Meta{Origin: o.Origin, UID: derivedUID(p.Metadata.Namespace, name)}
 	if o.Unit != nil {
 		if meta.Unit, err = o.Unit(); err != nil {
 			return nil, fmt.Errorf("find the unit of pod %q: %w", name, err)
 		}
 	}
 	if applied != nil {
-		// A changed manifest is a new pod, as with apply.
+		// A changed manifest is a new pod, as with apply; it keeps the
+		// pod's UID.
+		meta.UID = podUID(applied)
 		if err := m.State.Remove(name); err != nil {
 			return nil, err
 		}

@@ -22,6 +22,7 @@ import (
 type PodStatus struct {
 	Name       string              `json:"name"`
 	Namespace  string              `json:"namespace"`
+	UID        string              `json:"uid"`
 	Status     string              `json:"status"` // Pending, Running, Succeeded, Failed, Stopped
 	Unit       string              `json:"unit"`
 	UnitState  string              `json:"unitState"` // ActiveState/SubState
@@ -130,7 +131,7 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 		return nil, err
 	}
 	p := applied.Pod
-	s := &PodStatus{Name: name, Namespace: p.Metadata.Namespace, Unit: applied.Unit, Hash: applied.Hash, Origin: applied.Origin}
+	s := &PodStatus{Name: name, Namespace: p.Metadata.Namespace, UID: podUID(applied), Unit: applied.Unit, Hash: applied.Hash, Origin: applied.Origin}
 	st, err := unitStateOf(ctx, v.conn, s.Unit)
 	if err != nil {
 		return nil, err

@@ -53,6 +53,9 @@ type Meta struct {
 	// Origin is empty for pods from apply, "generator" for pods from
 	// manifests in /etc/podunit/pods.
 	Origin string `json:"origin,omitempty"`
+	// UID is the pod's metadata.uid (Kubernetes gives every pod one);
+	// empty for state written before podunit kept it.
+	UID string `json:"uid,omitempty"`
 }
 
 func (s *Store) podsDir() string { return filepath.Join(s.Host.StateDir, "pods") }
