@@ -34,6 +34,7 @@ left alone. Every manifest is checked before anything on the host changes.`,
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), list)
 			m, err := g.manager()
 			if err != nil {
 				return err
