@@ -12,7 +12,9 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/internal/golden"
+	"github.com/podunit/podunit/nspawn"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
@@ -141,7 +143,7 @@ spec:
 	}
 	u := res.Units[0]
 	// The checks must see every optional setting.
-	if u.Unit.MemoryMax == 0 || u.Unit.CPUQuotaPercent == 0 || !slices.Contains(u.Unit.ExecStart.Argv, "--bind="+path+":"+units.HostPathDir("data")) {
+	if u.Unit.MemoryMax == 0 || u.Unit.CPUQuotaPercent == 0 || !slices.Contains(u.Unit.ExecStart.Argv, "--bind="+path+":"+contract.HostPathDir("data")) {
 		t.Fatalf("the odd pod's unit lacks what this test is about: %+v", u.Unit)
 	}
 	return u
@@ -373,6 +375,12 @@ type exitStatusSet struct {
 	Signals []int32
 }
 
+// credential is SetCredential's (say): id, data.
+type credential struct {
+	ID   string
+	Data []byte
+}
+
 // fromFile is how systemd turns a unit file's options into one property:
 // the values of every option with that key, in order, become the value.
 type fromFile struct {
@@ -391,6 +399,7 @@ var propertyOptions = map[string]fromFile{
 	"KillMode":                 {"Service", "KillMode", one(plain)},
 	"Environment":              {"Service", "Environment", environment},
 	"EnvironmentFiles":         {"Service", "EnvironmentFile", environmentFiles},
+	"SetCredential":            {"Service", "SetCredential", credentials},
 	"ExecStartPre":             {"Service", "ExecStartPre", execs},
 	"ExecStart":                {"Service", "ExecStart", execs},
 	"ExecStopPost":             {"Service", "ExecStopPost", execs},
@@ -456,7 +465,7 @@ func checkProperties(t *testing.T, tu *units.Unit, opts []option) {
 
 // checkExecution: the commands systemd stored from the file run as the
 // model's commands: every word literal, but for the one variable the model
-// means systemd to expand (units.SELinuxArgsVar).
+// means systemd to expand (nspawn.SELinuxArgsVar).
 func checkExecution(t *testing.T, what string, tu *units.Unit, stored []execCommand) {
 	t.Helper()
 	property, _, _ := strings.Cut(what, " ")
@@ -469,7 +478,7 @@ func checkExecution(t *testing.T, what string, tu *units.Unit, stored []execComm
 		t.Errorf("%s: %d commands, %d in the model", what, len(stored), len(model))
 		return
 	}
-	env := map[string]string{units.SELinuxArgsVar: "--selinux-context=a:b:c:s0 --selinux-apifs-context=d:e:f:s0"}
+	env := map[string]string{nspawn.SELinuxArgsVar: "--selinux-context=a:b:c:s0 --selinux-apifs-context=d:e:f:s0"}
 	for _, e := range tu.Environment {
 		k, v, _ := strings.Cut(e, "=")
 		env[k] = v
@@ -477,8 +486,8 @@ func checkExecution(t *testing.T, what string, tu *units.Unit, stored []execComm
 	for i, c := range model {
 		var want []string
 		for _, w := range c.Argv {
-			if w == "$"+units.SELinuxArgsVar {
-				want = append(want, strings.Fields(env[units.SELinuxArgsVar])...)
+			if w == "$"+nspawn.SELinuxArgsVar {
+				want = append(want, strings.Fields(env[nspawn.SELinuxArgsVar])...)
 			} else {
 				want = append(want, w)
 			}
@@ -711,6 +720,40 @@ func environment(t *testing.T, vs []string) any {
 	out := []string{}
 	for _, v := range vs {
 		out = append(out, words(t, v)...)
+	}
+	return out
+}
+
+// credentials: SetCredential=ID:DATA, where systemd 252 C-unescapes DATA
+// and resolves no specifiers. podunit writes only \\ and \xNN escapes.
+func credentials(t *testing.T, vs []string) any {
+	out := []credential{}
+	for _, v := range vs {
+		id, text, ok := strings.Cut(v, ":")
+		if !ok || id == "" {
+			t.Errorf("SetCredential=%q has no id", v)
+			continue
+		}
+		var data []byte
+		for i := 0; i < len(text); i++ {
+			switch {
+			case text[i] != '\\':
+				data = append(data, text[i])
+			case strings.HasPrefix(text[i:], `\\`):
+				data = append(data, '\\')
+				i++
+			case strings.HasPrefix(text[i:], `\x`) && i+4 <= len(text):
+				b, err := strconv.ParseUint(text[i+2:i+4], 16, 8)
+				if err != nil {
+					t.Errorf("SetCredential %s: bad escape %q", id, text[i:i+4])
+				}
+				data = append(data, byte(b))
+				i += 3
+			default:
+				t.Errorf("SetCredential %s: escape podunit does not write at %q", id, text[i:min(i+4, len(text))])
+			}
+		}
+		out = append(out, credential{ID: id, Data: data})
 	}
 	return out
 }

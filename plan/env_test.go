@@ -77,7 +77,7 @@ func TestEnv(t *testing.T) {
 		HostIPs:     []string{"192.168.1.2"},
 		Allocatable: Allocatable{CPUMillis: 4000, MemoryBytes: 8 << 30, EphemeralStorageBytes: 100<<30 + 1},
 	}
-	pl, err := Compile(pods[0], units.DefaultHost, map[string]*Image{"img": img}, rt)
+	pl, err := Compile(pods[0], units.DefaultHost, units.Isolation{}, map[string]*Image{"img": img}, rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ spec:
 		t.Fatal(err)
 	}
 	img := &Image{Config: images.Config{Entrypoint: []string{"/entry", "$(A)"}, Cmd: []string{"$(A)"}}}
-	pl, err := Compile(pods[0], units.DefaultHost, map[string]*Image{"img": img}, Runtime{})
+	pl, err := Compile(pods[0], units.DefaultHost, units.Isolation{}, map[string]*Image{"img": img}, Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := Compile(pods[0], units.DefaultHost, map[string]*Image{"img": {}}, Runtime{})
+	pl, err := Compile(pods[0], units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {}}, Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}

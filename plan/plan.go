@@ -34,10 +34,10 @@ const (
 	defaultBackoffReset = 10 * time.Minute
 )
 
-// Compile builds the plan. images maps each container's image reference
-// (as written in the pod) to the resolved image; rt holds what the
-// downward API reads.
-func Compile(p *pod.Pod, h units.Host, images map[string]*Image, rt Runtime) (*contract.Plan, error) {
+// Compile builds the plan. iso is the pod's isolation, allocated by the
+// caller; images maps each container's image reference (as written in the
+// pod) to the resolved image; rt holds what the downward API reads.
+func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*Image, rt Runtime) (*contract.Plan, error) {
 	base := defaultBackoff
 	if v, ok := p.Metadata.Annotations[AnnotationRestartBackoff]; ok {
 		d, err := time.ParseDuration(v)
@@ -86,7 +86,7 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image, rt Runtime) (*c
 	for i := range p.Spec.InitContainers {
 		c, err := container(p, &p.Spec.InitContainers[i], h, images, vols, rt)
 		if err == nil {
-			c.Security, err = security(p, &p.Spec.InitContainers[i], images[p.Spec.InitContainers[i].Image], h)
+			c.Security, err = security(p, &p.Spec.InitContainers[i], images[p.Spec.InitContainers[i].Image], h, iso)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("spec.initContainers[%d]: %w", i, err)
@@ -96,7 +96,7 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image, rt Runtime) (*c
 	for i := range p.Spec.Containers {
 		c, err := container(p, &p.Spec.Containers[i], h, images, vols, rt)
 		if err == nil {
-			c.Security, err = security(p, &p.Spec.Containers[i], images[p.Spec.Containers[i].Image], h)
+			c.Security, err = security(p, &p.Spec.Containers[i], images[p.Spec.Containers[i].Image], h, iso)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("spec.containers[%d]: %w", i, err)
@@ -115,7 +115,7 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 	for _, v := range p.Spec.Volumes {
 		switch {
 		case v.HostPath != nil:
-			out[v.Name] = volumeSource{dir: units.HostPathDir(v.Name)}
+			out[v.Name] = volumeSource{dir: contract.HostPathDir(v.Name)}
 		case v.EmptyDir != nil:
 			out[v.Name] = volumeSource{dir: EmptyDirPath(v.Name)}
 		}
@@ -127,7 +127,7 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 func EmptyDirPath(volume string) string { return contract.RunDir + "/volumes/" + volume }
 
 // ContainerDir is where a container's overlay dirs live inside the pod.
-func ContainerDir(name string) string { return contract.RunDir + "/containers/" + name }
+func ContainerDir(name string) string { return contract.ContainersDir + "/" + name }
 
 func container(p *pod.Pod, c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource, rt Runtime) (*contract.Container, error) {
 	img, ok := images[c.Image]

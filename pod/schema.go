@@ -36,7 +36,7 @@ var schema = map[reflect.Type]rules{
 		notSupported: []string{
 			"activeDeadlineSeconds", "ephemeralContainers", "hostIPC", "hostPID",
 			"imagePullSecrets", "os", "overhead",
-			"resourceClaims", "resources", "runtimeClassName",
+			"resourceClaims", "resources",
 			"setHostnameAsFQDN", "shareProcessNamespace", "subdomain",
 		},
 	},

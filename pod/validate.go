@@ -201,6 +201,9 @@ func (s *PodSpec) validate(v *validator) {
 	}
 	s.validateNetwork(v)
 	s.SecurityContext.validate(v)
+	if msg := RuntimeClassProblem(s.RuntimeClassName); msg != "" {
+		v.errorf("spec.runtimeClassName", "%s", msg)
+	}
 	s.validateEnv(v)
 	s.warnScheduling(v)
 }

@@ -15,6 +15,8 @@ import (
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/internal/crashpoint"
+	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
@@ -30,13 +32,14 @@ type Manager struct {
 	Net    network.Config
 	// Warnings receives what goes wrong without failing the command.
 	Warnings io.Writer
+	// Transient pods are not restored after a reboot (apply --transient).
+	Transient bool
 }
 
 // New returns a manager for the host layout.
 func New(h units.Host, images ImageResolver) *Manager {
 	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Warnings: os.Stderr}
 	m.Net.Warnings = m.Warnings
-	m.Host.Isolate = m.isolate
 	return m
 }
 
@@ -72,6 +75,7 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 			if _, lerr := m.State.Load(p.Metadata.Name); errors.Is(lerr, podstate.ErrNotFound) {
 				err = errors.Join(err, m.releaseIsolation(p.Metadata.Name))
 			}
+			err = fsfull.Explain(err, "pod state", m.Host.StateDir)
 			errs = append(errs, fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err))
 			continue
 		}
@@ -90,21 +94,22 @@ func sourceOf(p *pod.Pod) string {
 func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Action, error) {
 	name := p.Metadata.Name
 	// Everything that can be checked without touching the host is checked
-	// first, so bad input changes nothing.
-	imgs, err := m.resolveImages(ctx, p, pullByPolicy)
+	// first, so bad input changes nothing; the unit first of all, as it
+	// needs neither images nor the network.
+	u, err := units.Compile(p, m.Host)
 	if err != nil {
 		return "", err
 	}
-	// The pod's addresses and UID are not known yet; prepare compiles
-	// the plan again with them.
-	if _, err := m.compile(p, imgs, plan.Runtime{}); err != nil {
+	imgs, iso, err := m.resolve(ctx, p, pullByPolicy)
+	if err != nil {
+		return "", err
+	}
+	// The pod's addresses are not known yet; prepare compiles the plan
+	// again with them.
+	if _, err := m.compile(p, imgs, iso, plan.Runtime{}); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {
-		return "", err
-	}
-	u, err := units.Compile(p, m.Host)
-	if err != nil {
 		return "", err
 	}
 	hash, err := p.Hash()
@@ -130,10 +135,7 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		return "", err
 	}
 	action := Created
-	uid := newUID()
 	if old != nil {
-		// As kubectl apply updates a pod in place, the pod keeps its UID.
-		uid = podUID(old)
 		if old.Origin == units.OriginGenerator {
 			return "", fmt.Errorf("pod %q comes from a manifest in %s; change it there", name, strings.Join(generator.Dirs, " or "))
 		}
@@ -145,6 +147,12 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 			return "", err
 		}
 		if old.Hash == hash && st.running() {
+			if old.Persistent == m.Transient {
+				old.Meta.Persistent = !m.Transient
+				if err := m.State.SetMeta(name, old.Meta); err != nil {
+					return "", err
+				}
+			}
 			return Unchanged, nil
 		}
 		action = Configured
@@ -159,10 +167,11 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		}
 	}
 
-	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name, UID: uid}); err != nil {
+	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name, Persistent: !m.Transient}); err != nil {
 		return "", err
 	}
 	ports.Unlock()
+	crashpoint.Hit("apply/saved")
 	err = startUnit(ctx, conn, u)
 	if errors.Is(err, errUnitExists) {
 		// A leftover unit of that name (a crash before its state was
@@ -218,8 +227,10 @@ func (m *Manager) remove(ctx context.Context, conn *sd.Conn, applied *podstate.A
 	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/stopped")
 	if err := m.State.Remove(name); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/removed")
 	return m.releaseIsolation(name)
 }

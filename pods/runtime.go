@@ -7,41 +7,17 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/podstate"
 )
 
-// uidSpace is the UUID namespace of derived pod UIDs.
-var uidSpace = uuid.MustParse("0c7f4e0e-5a6b-4d0c-9a64-2f3c6d1f9b11")
-
-// newUID is the metadata.uid of a pod applied for the first time.
-func newUID() string { return uuid.NewString() }
-
-// derivedUID is the metadata.uid of a pod whose state is made from its
-// unit (the generator's, an exported unit's) or was written before
-// podunit kept UIDs: a name-based UUID of the host's machine ID and the
-// pod's namespace and name, so every start of it on this host agrees.
-func derivedUID(namespace, name string) string {
-	id, _ := os.ReadFile("/etc/machine-id")
-	return uuid.NewSHA1(uidSpace, []byte(strings.TrimSpace(string(id))+"/"+namespace+"/"+name)).String()
-}
-
-// podUID is the applied pod's metadata.uid.
-func podUID(a *podstate.Applied) string {
-	if a.UID != "" {
-		return a.UID
-	}
-	return derivedUID(a.Pod.Metadata.Namespace, a.Pod.Metadata.Name)
-}
-
 // runtimeFacts gathers what the downward API reads at start; podIPs are
 // the pod's addresses from CNI (nil for hostNetwork, which has the host's).
 func (m *Manager) runtimeFacts(a *podstate.Applied, podIPs []string) plan.Runtime {
 	rt := plan.Runtime{
-		UID:         podUID(a),
+		UID:         a.UID,
 		NodeName:    nodeName(),
 		HostIPs:     hostIPs(),
 		PodIPs:      podIPs,

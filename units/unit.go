@@ -23,9 +23,12 @@ type Unit struct {
 	// EnvironmentFiles are read (when they exist) just before each
 	// command runs, so ExecStartPre can set variables for ExecStart.
 	EnvironmentFiles []string
-	ExecStartPre     []Command
-	ExecStart        Command
-	ExecStopPost     []Command
+	// Credentials reach every command of the unit as files in
+	// $CREDENTIALS_DIRECTORY (SetCredential=).
+	Credentials  []Credential
+	ExecStartPre []Command
+	ExecStart    Command
+	ExecStopPost []Command
 
 	Restart string
 	// RestartSec is the pause before systemd restarts a pod whose podinit
@@ -57,11 +60,22 @@ type Unit struct {
 	instance bool
 }
 
+// Credential is one SetCredential=: data systemd hands to the unit's
+// commands without a command line or environment variable.
+type Credential struct {
+	ID   string
+	Data []byte
+}
+
 // Command is one Exec*= line.
 type Command struct {
 	Argv []string
 	// IgnoreFailure is systemd's "-" prefix: a non-zero exit is not a failure.
 	IgnoreFailure bool
+	// Expand names variables whose "$NAME" words systemd is meant to
+	// expand (to zero or more arguments): written as they are. Every
+	// other "$" reaches the process unchanged.
+	Expand []string
 }
 
 // Name returns the unit name of a pod.
