@@ -217,6 +217,39 @@ spec:
 	}
 	e.must("podunit", "delete", "envhost")
 
+	// A boot-time pod: the generator logs its warnings to the journal,
+	// and the pod it starts has a UID too.
+	e.installGenerator()
+	e.write("genenv.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: genenv}
+spec:
+  nodeName: elsewhere
+  containers:
+  - name: main
+    image: `+testImage+`
+    command: ["sh", "-c", "echo $(POD_UID) > /tmp/uid; exec sleep 100000"]
+    env:
+    - {name: POD_UID, valueFrom: {fieldRef: {fieldPath: metadata.uid}}}
+`)
+	e.must("cp", "/scratch/genenv.yaml", "/etc/podunit/pods/")
+	e.waitRunning("genenv")
+	if j := e.must("journalctl", "--no-pager", "-o", "cat", "-t", "podunit-generator", "-p", "warning"); !strings.Contains(j, "podunit-generator: warning: /etc/podunit/pods/genenv.yaml:5:13: spec.nodeName: there is no scheduler") {
+		t.Errorf("generator warning not in the journal:\n%s", j)
+	}
+	var gen struct {
+		UID string `json:"uid"`
+	}
+	if err := json.Unmarshal([]byte(e.must("podunit", "status", "genenv", "-o", "json")), &gen); err != nil || gen.UID == "" {
+		t.Fatalf("generated pod's uid %q (%v)", gen.UID, err)
+	}
+	e.eventually(30*time.Second, "genenv's /tmp/uid", func() bool {
+		o, _, code := e.run("podunit", "exec", "genenv", "--", "cat", "/tmp/uid")
+		return code == 0 && o == gen.UID+"\n"
+	})
+	e.must("rm", "/etc/podunit/pods/genenv.yaml")
+	e.eventually(60*time.Second, "genenv removed", func() bool { return len(e.podsOnHost()) == 0 })
+
 	// Bad input: file:line:column and the field, nothing changed.
 	bad := e.write("badenv.yaml", `apiVersion: v1
 kind: Pod
@@ -242,8 +275,8 @@ spec:
 			t.Errorf("apply of bad env: stderr lacks %q:\n%s", want, errOut)
 		}
 	}
-	if units := e.unitsOnHost(); units != "" {
-		t.Errorf("units left after a refused apply: %s", units)
+	if units := e.unitsOnHost(); strings.Contains(units, "podunit-badenv") {
+		t.Errorf("unit left after a refused apply: %s", units)
 	}
 	if pods := e.podsOnHost(); len(pods) != 0 {
 		t.Errorf("pod state left: %v", pods)
