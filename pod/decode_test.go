@@ -112,6 +112,17 @@ func TestDecodeErrors(t *testing.T) {
 				`t.yaml:10:35: spec.containers[0].resources.requests.memory: invalid quantity "1x": unknown suffix "x" (want m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3)`,
 				`t.yaml:10:39: spec.containers[0].resources.requests.ephemeral-storage: field is not supported by podunit`,
 			}},
+		{"invalid scheduling values", head + one + "  nodeName: Bad_Node\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms: [{matchExpressions: [{key: k, operator: Inn}]}]\n" +
+			"  tolerations: [{operator: Exists, value: v, effect: Never}]\n  topologySpreadConstraints: [{maxSkew: 0, topologyKey: z, whenUnsatisfiable: Maybe}]\n  preemptionPolicy: Always\n",
+			[]string{
+				`t.yaml:9:13: spec.nodeName: invalid value "Bad_Node": must be a lowercase DNS subdomain`,
+				`t.yaml:13:68: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: unsupported value "Inn" (want In, NotIn, Exists, DoesNotExist, Gt or Lt)`,
+				`t.yaml:14:43: spec.tolerations[0].value: must be empty when operator is Exists`,
+				`t.yaml:14:54: spec.tolerations[0].effect: unsupported value "Never" (want NoSchedule, PreferNoSchedule or NoExecute)`,
+				`t.yaml:15:41: spec.topologySpreadConstraints[0].maxSkew: must be greater than zero`,
+				`t.yaml:15:79: spec.topologySpreadConstraints[0].whenUnsatisfiable: unsupported value "Maybe" (want DoNotSchedule or ScheduleAnyway)`,
+				`t.yaml:16:21: spec.preemptionPolicy: unsupported value "Always" (want PreemptLowerPriority or Never)`,
+			}},
 		{"typo inside a scheduling field", head + one + "  affinity:\n    nodeAffinity:\n      requiredDuringScheduling: {}\n  tolerations: [{key: k, effekt: NoSchedule}]\n",
 			[]string{
 				`t.yaml:11:7: spec.affinity.nodeAffinity.requiredDuringScheduling: unknown field "requiredDuringScheduling"`,

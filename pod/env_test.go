@@ -22,7 +22,7 @@ func TestWarnings(t *testing.T) {
       preferredDuringSchedulingIgnoredDuringExecution:
       - weight: 1
         podAffinityTerm: {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: a}}}
-  tolerations: [{key: k, operator: Exists, effect: NoSchedule, tolerationSeconds: 5}]
+  tolerations: [{key: k, operator: Exists, effect: NoExecute, tolerationSeconds: 5}]
   schedulerName: s
   priority: 10
   priorityClassName: high

@@ -1,5 +1,7 @@
 package pod
 
+import "fmt"
+
 // The fields of this file place a pod in a cluster: which node, in what
 // order, beside which pods, under which identity. A podunit host is one
 // node with no scheduler and no API server, so they are decoded with their
@@ -96,8 +98,10 @@ const (
 	noAPIServer = "there is no API server"
 )
 
-// warnScheduling names each cluster-only field the pod sets, once.
+// warnScheduling names each cluster-only field the pod sets, once, after
+// checking it as the API server would.
 func (s *PodSpec) warnScheduling(v *validator) {
+	s.validateScheduling(v)
 	for _, w := range []struct {
 		set   bool
 		field string
@@ -124,5 +128,163 @@ func (s *PodSpec) warnScheduling(v *validator) {
 		if w.set {
 			v.warnf("spec."+w.field, "%s", w.msg)
 		}
+	}
+}
+
+// validateScheduling refuses what the API server would: the fields do
+// nothing here, but a manifest Kubernetes rejects is not a valid pod.
+func (s *PodSpec) validateScheduling(v *validator) {
+	if s.NodeName != "" && (len(s.NodeName) > 253 || !dns1123Sub.MatchString(s.NodeName)) {
+		v.errorf("spec.nodeName", "invalid value %q: must be a lowercase DNS subdomain", truncate(s.NodeName))
+	}
+	if a := s.Affinity; a != nil {
+		if na := a.NodeAffinity; na != nil {
+			if na.Required != nil {
+				f := "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"
+				if len(na.Required.NodeSelectorTerms) == 0 {
+					v.errorf(f, "must have at least one node selector term")
+				}
+				for i, t := range na.Required.NodeSelectorTerms {
+					t.validate(v, fmt.Sprintf("%s[%d]", f, i))
+				}
+			}
+			for i, p := range na.Preferred {
+				f := fmt.Sprintf("spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[%d]", i)
+				validateWeight(v, f+".weight", p.Weight)
+				p.Preference.validate(v, f+".preference")
+			}
+		}
+		for name, pa := range map[string]*PodAffinity{"podAffinity": a.PodAffinity, "podAntiAffinity": a.PodAntiAffinity} {
+			if pa == nil {
+				continue
+			}
+			for i, t := range pa.Required {
+				t.validate(v, fmt.Sprintf("spec.affinity.%s.requiredDuringSchedulingIgnoredDuringExecution[%d]", name, i))
+			}
+			for i, w := range pa.Preferred {
+				f := fmt.Sprintf("spec.affinity.%s.preferredDuringSchedulingIgnoredDuringExecution[%d]", name, i)
+				validateWeight(v, f+".weight", w.Weight)
+				w.PodAffinityTerm.validate(v, f+".podAffinityTerm")
+			}
+		}
+	}
+	for i, t := range s.Tolerations {
+		f := fmt.Sprintf("spec.tolerations[%d]", i)
+		switch t.Operator {
+		case "", "Equal":
+		case "Exists":
+			if t.Value != "" {
+				v.errorf(f+".value", "must be empty when operator is Exists")
+			}
+		default:
+			v.errorf(f+".operator", "unsupported value %q (want Equal or Exists)", truncate(t.Operator))
+		}
+		switch t.Effect {
+		case "", "NoSchedule", "PreferNoSchedule", "NoExecute":
+		default:
+			v.errorf(f+".effect", "unsupported value %q (want NoSchedule, PreferNoSchedule or NoExecute)", truncate(t.Effect))
+		}
+		if t.TolerationSeconds != nil && t.Effect != "NoExecute" {
+			v.errorf(f+".effect", "must be NoExecute when tolerationSeconds is set")
+		}
+	}
+	if p := s.Priority; p != nil && (*p < -(1<<31) || *p >= 1<<31) {
+		v.errorf("spec.priority", "must be a 32-bit integer")
+	}
+	if p := s.PreemptionPolicy; p != nil && *p != "PreemptLowerPriority" && *p != "Never" {
+		v.errorf("spec.preemptionPolicy", "unsupported value %q (want PreemptLowerPriority or Never)", truncate(*p))
+	}
+	for i, c := range s.TopologySpreadConstraints {
+		f := fmt.Sprintf("spec.topologySpreadConstraints[%d]", i)
+		if c.MaxSkew <= 0 {
+			v.errorf(f+".maxSkew", "must be greater than zero")
+		}
+		if c.TopologyKey == "" {
+			v.errorf(f+".topologyKey", "required value")
+		}
+		if c.WhenUnsatisfiable != "DoNotSchedule" && c.WhenUnsatisfiable != "ScheduleAnyway" {
+			v.errorf(f+".whenUnsatisfiable", "unsupported value %q (want DoNotSchedule or ScheduleAnyway)", truncate(c.WhenUnsatisfiable))
+		}
+		if c.MinDomains != nil && *c.MinDomains <= 0 {
+			v.errorf(f+".minDomains", "must be greater than zero")
+		}
+		for name, p := range map[string]*string{"nodeAffinityPolicy": c.NodeAffinityPolicy, "nodeTaintsPolicy": c.NodeTaintsPolicy} {
+			if p != nil && *p != "Honor" && *p != "Ignore" {
+				v.errorf(f+"."+name, "unsupported value %q (want Honor or Ignore)", truncate(*p))
+			}
+		}
+		c.LabelSelector.validate(v, f+".labelSelector")
+	}
+	for i, g := range s.SchedulingGates {
+		if msg := qualifiedNameProblem(g.Name); msg != "" {
+			v.errorf(fmt.Sprintf("spec.schedulingGates[%d].name", i), "invalid value %q: %s", truncate(g.Name), msg)
+		}
+	}
+	for i, g := range s.ReadinessGates {
+		if msg := qualifiedNameProblem(g.ConditionType); msg != "" {
+			v.errorf(fmt.Sprintf("spec.readinessGates[%d].conditionType", i), "invalid value %q: %s", truncate(g.ConditionType), msg)
+		}
+	}
+}
+
+func validateWeight(v *validator, f string, w int64) {
+	if w < 1 || w > 100 {
+		v.errorf(f, "must be in the range 1-100")
+	}
+}
+
+func (t NodeSelectorTerm) validate(v *validator, f string) {
+	for i, r := range t.MatchExpressions {
+		r.validate(v, fmt.Sprintf("%s.matchExpressions[%d]", f, i), true)
+	}
+	for i, r := range t.MatchFields {
+		r.validate(v, fmt.Sprintf("%s.matchFields[%d]", f, i), true)
+	}
+}
+
+func (t PodAffinityTerm) validate(v *validator, f string) {
+	if t.TopologyKey == "" {
+		v.errorf(f+".topologyKey", "required value")
+	}
+	t.LabelSelector.validate(v, f+".labelSelector")
+	t.NamespaceSelector.validate(v, f+".namespaceSelector")
+}
+
+func (l *LabelSelector) validate(v *validator, f string) {
+	if l == nil {
+		return
+	}
+	for i, r := range l.MatchExpressions {
+		r.validate(v, fmt.Sprintf("%s.matchExpressions[%d]", f, i), false)
+	}
+}
+
+// validate checks a requirement's operator and values; node selectors
+// also have Gt and Lt, with one integer value.
+func (r SelectorRequirement) validate(v *validator, f string, node bool) {
+	if r.Key == "" {
+		v.errorf(f+".key", "required value")
+	}
+	switch r.Operator {
+	case "In", "NotIn":
+		if len(r.Values) == 0 {
+			v.errorf(f+".values", "must be specified when operator is In or NotIn")
+		}
+	case "Exists", "DoesNotExist":
+		if len(r.Values) > 0 {
+			v.errorf(f+".values", "must be empty when operator is Exists or DoesNotExist")
+		}
+	case "Gt", "Lt":
+		if !node {
+			v.errorf(f+".operator", "unsupported value %q (want In, NotIn, Exists or DoesNotExist)", r.Operator)
+		} else if len(r.Values) != 1 || !integerLiteral.MatchString(r.Values[0]) {
+			v.errorf(f+".values", "must be one integer when operator is Gt or Lt")
+		}
+	default:
+		want := "In, NotIn, Exists or DoesNotExist"
+		if node {
+			want = "In, NotIn, Exists, DoesNotExist, Gt or Lt"
+		}
+		v.errorf(f+".operator", "unsupported value %q (want %s)", truncate(r.Operator), want)
 	}
 }
