@@ -410,6 +410,8 @@ var propertyOptions = map[string]fromFile{
 	"TimeoutStopUSec":          {"Service", "TimeoutStopSec", one(seconds)},
 	"TasksMax":                 {"Service", "TasksMax", one(unsigned)},
 	"MemoryMax":                {"Service", "MemoryMax", one(unsigned)},
+	"MemoryLow":                {"Service", "MemoryLow", one(unsigned)},
+	"CPUWeight":                {"Service", "CPUWeight", one(unsigned)},
 	"CPUQuotaPerSecUSec":       {"Service", "CPUQuota", one(percent)},
 }
 
@@ -802,5 +804,22 @@ func TestMissingDirs(t *testing.T) {
 	res := Generate([]string{filepath.Join(t.TempDir(), "none")}, units.DefaultHost)
 	if len(res.Units) != 0 || len(res.Errors) != 0 {
 		t.Fatalf("missing directory: %+v", res)
+	}
+}
+
+// TestWarnings: a manifest the generator accepts with warnings yields its
+// unit and the warnings, for the journal.
+func TestWarnings(t *testing.T) {
+	dir := t.TempDir()
+	m := "apiVersion: v1\nkind: Pod\nmetadata: {name: w}\nspec:\n  nodeName: n1\n  containers: [{name: c, image: localhost/busybox:1.35}]\n"
+	if err := os.WriteFile(filepath.Join(dir, "w.yaml"), []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := Generate([]string{dir}, units.DefaultHost)
+	if len(res.Units) != 1 || len(res.Errors) != 0 {
+		t.Fatalf("units %d, errors %v", len(res.Units), res.Errors)
+	}
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0].String(), filepath.Join(dir, "w.yaml")+":5:13: spec.nodeName: ") {
+		t.Errorf("warnings %v", res.Warnings)
 	}
 }

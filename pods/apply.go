@@ -19,6 +19,7 @@ import (
 	"github.com/podunit/podunit/internal/crashpoint"
 	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
+	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
 	"github.com/podunit/podunit/units"
@@ -104,7 +105,13 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 	if err != nil {
 		return "", err
 	}
-	if _, _, err := m.compile(ctx, p, pullByPolicy); err != nil {
+	imgs, iso, err := m.resolve(ctx, p, pullByPolicy)
+	if err != nil {
+		return "", err
+	}
+	// The pod's addresses are not known yet; prepare compiles the plan
+	// again with them.
+	if _, err := m.compile(p, imgs, iso, plan.Runtime{}); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {

@@ -98,6 +98,8 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		MemoryMax:                limits.memory,
 		CPUQuotaPercent:          limits.cpuPercent,
 		TasksMax:                 tasks,
+		CPUWeight:                limits.cpuWeight,
+		MemoryLow:                limits.memoryLow,
 	}
 	return u, nil
 }
@@ -152,6 +154,9 @@ func (h Host) internal(step string, args ...string) []string {
 type limits struct {
 	memory     uint64
 	cpuPercent uint64
+	// From the requests.
+	cpuWeight uint64
+	memoryLow uint64
 }
 
 // podLimits sums the containers' limits, as the kubelet sizes a pod's
@@ -189,5 +194,57 @@ func podLimits(p *pod.Pod) (limits, error) {
 		// never becomes "no limit".
 		l.cpuPercent = (cpuMillis + 9) / 10
 	}
+	cpu, mem, err := podRequests(p)
+	if err != nil {
+		return l, err
+	}
+	l.cpuWeight = CPUWeight(cpu)
+	l.memoryLow = uint64(mem)
 	return l, nil
+}
+
+// podRequests are the pod's requests as the kubelet sizes its cgroup: the
+// containers' sum, or the largest init container's if that is more (init
+// containers run one at a time, before the others).
+func podRequests(p *pod.Pod) (cpuMillis, memBytes int64, err error) {
+	var initCPU, initMem int64
+	for _, list := range []struct {
+		name string
+		cs   []pod.Container
+	}{{"initContainers", p.Spec.InitContainers}, {"containers", p.Spec.Containers}} {
+		for i, c := range list.cs {
+			req := c.Resources.Requested()
+			cpu, err := req.RequestedCPUMillis()
+			if err != nil {
+				return 0, 0, fmt.Errorf("spec.%s[%d].resources.requests.cpu: %w", list.name, i, err)
+			}
+			mem, err := req.RequestedMemoryBytes()
+			if err != nil {
+				return 0, 0, fmt.Errorf("spec.%s[%d].resources.requests.memory: %w", list.name, i, err)
+			}
+			if list.name == "initContainers" {
+				initCPU, initMem = max(initCPU, cpu), max(initMem, mem)
+			} else {
+				cpuMillis, memBytes = cpuMillis+cpu, memBytes+mem
+			}
+		}
+	}
+	return max(cpuMillis, initCPU), max(memBytes, initMem), nil
+}
+
+// The kubelet's CPU shares (cgroup v1 cpu.shares) and their cgroup v2
+// weight: 1024 shares per requested CPU, clamped to [2, 262144].
+const (
+	minShares = 2
+	maxShares = 262144
+)
+
+// CPUWeight converts requested millicores to CPUWeight= exactly as the
+// kubelet converts them for a pod's cgroup: shares = m*1024/1000 (at
+// least 2, so a pod without requests gets the least weight, 1, as a
+// BestEffort pod does), then weight = 1 + (shares-2)*9999/262142.
+func CPUWeight(milliCPU int64) uint64 {
+	shares := milliCPU * 1024 / 1000
+	shares = min(max(shares, minShares), maxShares)
+	return uint64(1 + (shares-minShares)*9999/(maxShares-minShares))
 }

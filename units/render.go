@@ -94,9 +94,13 @@ func (u *Unit) Properties() []sd.Property {
 		prop("TimeoutStartUSec", u.TimeoutStartSec*1e6),
 		prop("TimeoutStopUSec", u.TimeoutStopSec*1e6),
 		prop("TasksMax", u.TasksMax),
+		prop("CPUWeight", u.CPUWeight),
 	}
 	if u.MemoryMax > 0 {
 		props = append(props, prop("MemoryMax", u.MemoryMax))
+	}
+	if u.MemoryLow > 0 {
+		props = append(props, prop("MemoryLow", u.MemoryLow))
 	}
 	if u.CPUQuotaPercent > 0 {
 		// CPUQuotaPerSecUSec is CPU time allowed per second of wall time.
@@ -155,9 +159,13 @@ func (u *Unit) Options() []*unit.UnitOption {
 		o("Service", "TimeoutStartSec", strconv.FormatUint(u.TimeoutStartSec, 10)),
 		o("Service", "TimeoutStopSec", strconv.FormatUint(u.TimeoutStopSec, 10)),
 		o("Service", "TasksMax", strconv.FormatUint(u.TasksMax, 10)),
+		o("Service", "CPUWeight", strconv.FormatUint(u.CPUWeight, 10)),
 	)
 	if u.MemoryMax > 0 {
 		opts = append(opts, o("Service", "MemoryMax", strconv.FormatUint(u.MemoryMax, 10)))
+	}
+	if u.MemoryLow > 0 {
+		opts = append(opts, o("Service", "MemoryLow", strconv.FormatUint(u.MemoryLow, 10)))
 	}
 	if u.CPUQuotaPercent > 0 {
 		opts = append(opts, o("Service", "CPUQuota", fmt.Sprintf("%d%%", u.CPUQuotaPercent)))

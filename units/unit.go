@@ -45,6 +45,10 @@ type Unit struct {
 	// CPUQuotaPercent is CPUQuota= in percent of one CPU (150 = 1.5 CPUs).
 	CPUQuotaPercent uint64
 	TasksMax        uint64
+	// CPUWeight= (1-10000; always set) and MemoryLow= (zero: unset)
+	// come from the containers' requests.
+	CPUWeight uint64
+	MemoryLow uint64
 
 	// Only unit files carry these: systemd has no [Install] or fleet
 	// placement for transient units.
