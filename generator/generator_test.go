@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -413,6 +414,8 @@ var propertyOptions = map[string]fromFile{
 	"MemoryLow":                {"Service", "MemoryLow", one(unsigned)},
 	"CPUWeight":                {"Service", "CPUWeight", one(unsigned)},
 	"CPUQuotaPerSecUSec":       {"Service", "CPUQuota", one(percent)},
+	"LogRateLimitIntervalUSec": {"Service", "LogRateLimitIntervalSec", one(timeSpan)},
+	"LogRateLimitBurst":        {"Service", "LogRateLimitBurst", one(unsigned32)},
 }
 
 // checkProperties: each property of the transient unit is what systemd
@@ -602,6 +605,17 @@ func unsigned(t *testing.T, v string) any {
 		t.Error(err)
 	}
 	return n
+}
+
+func unsigned32(t *testing.T, v string) any { return uint32(unsigned(t, v).(uint64)) }
+
+// timeSpan: a time span with a unit (30s, 1500ms), as µs.
+func timeSpan(t *testing.T, v string) any {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Error(err)
+	}
+	return uint64(d.Microseconds())
 }
 
 // seconds: a time span without a unit is seconds; the property is in µs.

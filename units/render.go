@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/coreos/go-systemd/v22/unit"
@@ -95,6 +96,8 @@ func (u *Unit) Properties() []sd.Property {
 		prop("TimeoutStopUSec", u.TimeoutStopSec*1e6),
 		prop("TasksMax", u.TasksMax),
 		prop("CPUWeight", u.CPUWeight),
+		prop("LogRateLimitIntervalUSec", uint64(u.LogRateLimit.Interval.Microseconds())),
+		prop("LogRateLimitBurst", u.LogRateLimit.Burst),
 	}
 	if u.MemoryMax > 0 {
 		props = append(props, prop("MemoryMax", u.MemoryMax))
@@ -160,6 +163,8 @@ func (u *Unit) Options() []*unit.UnitOption {
 		o("Service", "TimeoutStopSec", strconv.FormatUint(u.TimeoutStopSec, 10)),
 		o("Service", "TasksMax", strconv.FormatUint(u.TasksMax, 10)),
 		o("Service", "CPUWeight", strconv.FormatUint(u.CPUWeight, 10)),
+		o("Service", "LogRateLimitIntervalSec", timeSpan(u.LogRateLimit.Interval)),
+		o("Service", "LogRateLimitBurst", strconv.FormatUint(uint64(u.LogRateLimit.Burst), 10)),
 	)
 	if u.MemoryMax > 0 {
 		opts = append(opts, o("Service", "MemoryMax", strconv.FormatUint(u.MemoryMax, 10)))
@@ -271,4 +276,12 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// timeSpan writes d as systemd.time(7) reads it.
+func timeSpan(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 }
