@@ -76,10 +76,10 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{`t.yaml:11:7: spec.containers[0].env[0].valueFrom: field is not supported by podunit`}},
 		{"unsupported requests", head + one + "    resources:\n      requests: {cpu: 1}\n",
 			[]string{`t.yaml:10:7: spec.containers[0].resources.requests: field is not supported by podunit`}},
-		{"unsupported volume source", head + one + "  volumes:\n  - name: v\n    configMap: {name: x}\n",
+		{"unsupported volume source", head + one + "  volumes:\n  - name: v\n    nfs: {server: x}\n",
 			[]string{
-				`t.yaml:10:5: spec.volumes[0]: must specify exactly one volume source: emptyDir or hostPath`,
-				`t.yaml:11:5: spec.volumes[0].configMap: field is not supported by podunit`,
+				`t.yaml:10:5: spec.volumes[0]: must specify exactly one volume source: emptyDir, hostPath, configMap, secret, downwardAPI or projected`,
+				`t.yaml:11:5: spec.volumes[0].nfs: field is not supported by podunit`,
 			}},
 		{"unsupported metadata and status", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  generateName: p-\nspec:\n" + one + "status: {}\n",
 			[]string{
@@ -262,7 +262,7 @@ base: &base
 		t.Fatalf("got %d pods, want 1", len(pods))
 	}
 	p := pods[0]
-	if p.Source != (Source{File: "t.yaml", Line: 4}) {
+	if p.Source.File != "t.yaml" || p.Source.Line != 4 {
 		t.Errorf("source %+v", p.Source)
 	}
 	if p.Metadata.Namespace != "team" || p.Spec.Containers[0].ImagePullPolicy != PullAlways {

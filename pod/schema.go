@@ -65,12 +65,18 @@ var schema = map[reflect.Type]rules{
 	reflect.TypeFor[Volume](): {
 		notSupported: []string{
 			"awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder",
-			"configMap", "csi", "downwardAPI", "ephemeral", "fc", "flexVolume",
+			"csi", "ephemeral", "fc", "flexVolume",
 			"flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image", "iscsi",
 			"nfs", "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume",
-			"projected", "quobyte", "rbd", "scaleIO", "secret", "storageos",
+			"quobyte", "rbd", "scaleIO", "storageos",
 			"vsphereVolume",
 		},
+	},
+	reflect.TypeFor[VolumeProjection](): {
+		notSupported: []string{"serviceAccountToken", "clusterTrustBundle", "podCertificate"},
+	},
+	reflect.TypeFor[ResourceFieldSelector](): {
+		quantities: []string{"divisor"},
 	},
 	reflect.TypeFor[EmptyDirVolumeSource](): {
 		quantities: []string{"sizeLimit"},

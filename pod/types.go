@@ -19,6 +19,17 @@ type Pod struct {
 type Source struct {
 	File string // path, or "-" for standard input
 	Line int    // line of the document's first node
+	pos  map[string]position
+}
+
+// Errorf is an error about field (a path such as spec.volumes[0].name) at
+// the position it was read from, or the nearest enclosing field's: for the
+// checks only the host can make (does the ConfigMap exist?), which still
+// point at the manifest line.
+func (s Source) Errorf(field, format string, args ...any) error {
+	v := &validator{file: s.File, line: s.Line, pos: s.pos}
+	v.errorf(field, format, args...)
+	return v.errs[0]
 }
 
 type ObjectMeta struct {
@@ -95,6 +106,11 @@ type Volume struct {
 	Name     string                `json:"name" yaml:"name"`
 	EmptyDir *EmptyDirVolumeSource `json:"emptyDir,omitempty" yaml:"emptyDir,omitempty"`
 	HostPath *HostPathVolumeSource `json:"hostPath,omitempty" yaml:"hostPath,omitempty"`
+	// Projected-file volumes: see volumes.go.
+	ConfigMap   *ConfigMapVolumeSource   `json:"configMap,omitempty" yaml:"configMap,omitempty"`
+	Secret      *SecretVolumeSource      `json:"secret,omitempty" yaml:"secret,omitempty"`
+	DownwardAPI *DownwardAPIVolumeSource `json:"downwardAPI,omitempty" yaml:"downwardAPI,omitempty"`
+	Projected   *ProjectedVolumeSource   `json:"projected,omitempty" yaml:"projected,omitempty"`
 }
 
 // EmptyDirVolumeSource: medium "" (disk) or "Memory" (tmpfs); sizeLimit is
