@@ -1,0 +1,191 @@
+package objects
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/podunit/podunit/internal/atomicwriter"
+	"github.com/podunit/podunit/pod"
+)
+
+// Getter finds an object in the pod's namespace; its errors wrap
+// ErrNotFound when there is none.
+type Getter func(kind, name string) (Object, error)
+
+// Payload is the files of the pod's projected-file volume vol (a
+// configMap, secret, downwardAPI or projected volume), as the kubelet
+// writes them; owners are the caller's. A missing object or key that is
+// not optional, or two sources writing one path, is an error naming the
+// manifest field.
+func Payload(p *pod.Pod, vol int, info PodInfo, get Getter) (map[string]atomicwriter.File, error) {
+	v := p.Spec.Volumes[vol]
+	f := fmt.Sprintf("spec.volumes[%d]", vol)
+	w := &payload{pod: p, info: info, get: get, files: map[string]atomicwriter.File{}, from: map[string]string{}}
+	var err error
+	switch {
+	case v.ConfigMap != nil:
+		s := v.ConfigMap
+		err = w.keys(f+".configMap", "name", KindConfigMap, s.Name, s.Items, s.Optional, mode(s.DefaultMode))
+	case v.Secret != nil:
+		s := v.Secret
+		err = w.keys(f+".secret", "secretName", KindSecret, s.SecretName, s.Items, s.Optional, mode(s.DefaultMode))
+	case v.DownwardAPI != nil:
+		err = w.downward(f+".downwardAPI", v.DownwardAPI.Items, mode(v.DownwardAPI.DefaultMode))
+	case v.Projected != nil:
+		def := mode(v.Projected.DefaultMode)
+		for i, s := range v.Projected.Sources {
+			sf := fmt.Sprintf("%s.projected.sources[%d]", f, i)
+			switch {
+			case s.ConfigMap != nil:
+				err = w.keys(sf+".configMap", "name", KindConfigMap, s.ConfigMap.Name, s.ConfigMap.Items, s.ConfigMap.Optional, def)
+			case s.Secret != nil:
+				err = w.keys(sf+".secret", "name", KindSecret, s.Secret.Name, s.Secret.Items, s.Secret.Optional, def)
+			case s.DownwardAPI != nil:
+				err = w.downward(sf+".downwardAPI", s.DownwardAPI.Items, def)
+			}
+			if err != nil {
+				break
+			}
+		}
+	default:
+		return nil, fmt.Errorf("volume %q has no projected files", v.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w.files, nil
+}
+
+// References lists the objects a pod uses that are not optional, as
+// kind/name pairs, with the manifest field that names each.
+func References(p *pod.Pod) []Reference {
+	var out []Reference
+	add := func(field, kind, name string, optional *bool) {
+		out = append(out, Reference{Kind: kind, Name: name, Field: field, Optional: optional != nil && *optional})
+	}
+	for i, v := range p.Spec.Volumes {
+		f := fmt.Sprintf("spec.volumes[%d]", i)
+		switch {
+		case v.ConfigMap != nil:
+			add(f+".configMap.name", KindConfigMap, v.ConfigMap.Name, v.ConfigMap.Optional)
+		case v.Secret != nil:
+			add(f+".secret.secretName", KindSecret, v.Secret.SecretName, v.Secret.Optional)
+		case v.Projected != nil:
+			for j, s := range v.Projected.Sources {
+				sf := fmt.Sprintf("%s.projected.sources[%d]", f, j)
+				if s.ConfigMap != nil {
+					add(sf+".configMap.name", KindConfigMap, s.ConfigMap.Name, s.ConfigMap.Optional)
+				}
+				if s.Secret != nil {
+					add(sf+".secret.name", KindSecret, s.Secret.Name, s.Secret.Optional)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Reference is one use of an object by a pod.
+type Reference struct {
+	Kind, Name, Field string
+	Optional          bool
+}
+
+// Uses reports whether the pod refers to the object, optionally or not.
+func Uses(p *pod.Pod, kind, name string) bool {
+	return slices.ContainsFunc(References(p), func(r Reference) bool { return r.Kind == kind && r.Name == name })
+}
+
+func mode(m *int64) fs.FileMode {
+	if m == nil {
+		return pod.DefaultFileMode
+	}
+	return fs.FileMode(*m)
+}
+
+type payload struct {
+	pod   *pod.Pod
+	info  PodInfo
+	get   Getter
+	files map[string]atomicwriter.File
+	from  map[string]string // path → the field of the source that wrote it
+}
+
+func (w *payload) put(field, path string, data []byte, m fs.FileMode) error {
+	if prev, ok := w.from[path]; ok {
+		return w.pod.Source.Errorf(field, "conflicting duplicate paths: %q is also written by %s", path, prev)
+	}
+	w.from[path] = field
+	w.files[path] = atomicwriter.File{Data: data, Mode: m}
+	return nil
+}
+
+// keys projects a ConfigMap's or Secret's keys: all of them, or items.
+func (w *payload) keys(f, nameField, kind, name string, items []pod.KeyToPath, optional *bool, def fs.FileMode) error {
+	opt := optional != nil && *optional
+	o, err := w.get(kind, name)
+	if errors.Is(err, ErrNotFound) {
+		if opt {
+			return nil
+		}
+		return w.pod.Source.Errorf(f+"."+nameField, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	vals := o.Values()
+	if len(items) == 0 {
+		for _, k := range slices.Sorted(maps.Keys(vals)) {
+			if err := w.put(f, k, vals[k], def); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i, it := range items {
+		itf := fmt.Sprintf("%s.items[%d]", f, i)
+		v, ok := vals[it.Key]
+		if !ok {
+			if opt {
+				continue
+			}
+			return w.pod.Source.Errorf(itf+".key", "%s %q has no key %q", strings.ToLower(kind), name, it.Key)
+		}
+		m := def
+		if it.Mode != nil {
+			m = fs.FileMode(*it.Mode)
+		}
+		if err := w.put(itf+".path", it.Path, v, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *payload) downward(f string, items []pod.DownwardAPIVolumeFile, def fs.FileMode) error {
+	for i, it := range items {
+		itf := fmt.Sprintf("%s.items[%d]", f, i)
+		var val string
+		var err error
+		if it.FieldRef != nil {
+			val, err = FieldValue(w.pod, w.info, it.FieldRef.FieldPath)
+		} else {
+			val, err = ResourceValue(w.pod, w.info, it.ResourceFieldRef)
+		}
+		if err != nil {
+			return w.pod.Source.Errorf(itf, "%v", err)
+		}
+		m := def
+		if it.Mode != nil {
+			m = fs.FileMode(*it.Mode)
+		}
+		if err := w.put(itf+".path", it.Path, []byte(val), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
