@@ -107,6 +107,9 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan
 
 type volumeSource struct {
 	dir string // inside the pod
+	// readOnly: the kubelet mounts projected-file volumes read-only,
+	// whatever the volumeMount says.
+	readOnly bool
 }
 
 func volumeSources(p *pod.Pod) map[string]volumeSource {
@@ -117,6 +120,8 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 			out[v.Name] = volumeSource{dir: units.HostPathDir(v.Name)}
 		case v.EmptyDir != nil:
 			out[v.Name] = volumeSource{dir: EmptyDirPath(v.Name)}
+		case v.IsProjected():
+			out[v.Name] = volumeSource{dir: units.ProjectedVolumeDir(v.Name), readOnly: true}
 		}
 	}
 	return out
@@ -169,7 +174,7 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		if !ok {
 			return nil, fmt.Errorf("container %q: volume %q not found", c.Name, m.Name)
 		}
-		out.Mounts = append(out.Mounts, contract.Mount{Source: src.dir, SubPath: m.SubPath, Target: m.MountPath, ReadOnly: m.ReadOnly})
+		out.Mounts = append(out.Mounts, contract.Mount{Source: src.dir, SubPath: m.SubPath, Target: m.MountPath, ReadOnly: m.ReadOnly || src.readOnly})
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/podunit/podunit/generator"
 	"github.com/podunit/podunit/network"
+	"github.com/podunit/podunit/objects"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
 	"github.com/podunit/podunit/units"
@@ -27,13 +28,15 @@ type Manager struct {
 	State  *podstate.Store
 	Images ImageResolver
 	Net    network.Config
+	// Objects are the ConfigMaps and Secrets pods use.
+	Objects *objects.Store
 	// Warnings receives what goes wrong without failing the command.
 	Warnings io.Writer
 }
 
 // New returns a manager for the host layout.
 func New(h units.Host, images ImageResolver) *Manager {
-	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Warnings: os.Stderr}
+	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Objects: objects.New(h.StateDir), Warnings: os.Stderr}
 	m.Net.Warnings = m.Warnings
 	m.Host.Isolate = m.isolate
 	return m
@@ -209,6 +212,9 @@ func (m *Manager) remove(ctx context.Context, conn *sd.Conn, applied *podstate.A
 		return err
 	}
 	if err := m.State.Remove(name); err != nil {
+		return err
+	}
+	if err := m.removeProjected(name); err != nil {
 		return err
 	}
 	return m.releaseIsolation(name)

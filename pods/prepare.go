@@ -106,6 +106,9 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 			return fmt.Errorf("prepare pod %q: volume %q: %w", name, v.Name, err)
 		}
 	}
+	if err := m.prepareProjected(applied); err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
+	}
 	addrs, err := m.setupNetwork(context.Background(), applied.Pod)
 	if err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
@@ -238,7 +241,7 @@ func (m *Manager) Cleanup(name string) error {
 		return err
 	}
 	run := m.Host.RunDir(name)
-	for _, d := range []string{m.Host.RootDir(name), filepath.Join(run, "containers"), filepath.Join(run, "plan.json")} {
+	for _, d := range []string{m.Host.RootDir(name), filepath.Join(run, "containers"), filepath.Join(run, "plan.json"), m.Host.ProjectedDir(name)} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("clean up pod %q: %w", name, err)
 		}

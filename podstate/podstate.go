@@ -20,6 +20,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
@@ -53,6 +55,9 @@ type Meta struct {
 	// Origin is empty for pods from apply, "generator" for pods from
 	// manifests in /etc/podunit/pods.
 	Origin string `json:"origin,omitempty"`
+	// UID is the pod's metadata.uid (downward API): new for every pod
+	// created, as the API server assigns it.
+	UID string `json:"uid,omitempty"`
 }
 
 func (s *Store) podsDir() string { return filepath.Join(s.Host.StateDir, "pods") }
@@ -129,6 +134,9 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 	}
 	if meta.Unit == "" {
 		meta.Unit = units.Name(p.Metadata.Name)
+	}
+	if meta.UID == "" {
+		meta.UID = uuid.NewString()
 	}
 	if err := writeState(tmp, canon, hash, meta); err != nil {
 		os.RemoveAll(tmp)

@@ -202,6 +202,7 @@ func nspawnArgs(p *pod.Pod, h Host) []string {
 			args = append(args, "--bind="+v.HostPath.Path+":"+HostPathDir(v.Name))
 		}
 	}
+	args = append(args, projectedArgs(p, h)...)
 	args = append(args, securityArgs(p)...)
 	return append(args, "/podinit")
 }

@@ -38,7 +38,7 @@ There is no daemon: systemd supervises the pods.`,
 		newApplyCmd(g), newDeleteCmd(g), newListCmd(g), newStatusCmd(g), newLogsCmd(g),
 		newExecCmd(g), newUnitCmd(g), newImageCmd(g), newInfoCmd(g), newVersionCmd(),
 		newGenerateCmd(g), newSyncCmd(g), newInternalCmd(g),
-		newNetworkCmd(g), newGCCmd(g),
+		newNetworkCmd(g), newGCCmd(g), newGetCmd(g),
 	)
 	return root
 }

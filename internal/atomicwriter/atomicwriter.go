@@ -40,16 +40,19 @@ const (
 	newDataLink = "..data_tmp"
 )
 
+// Owner owns the directories and symlinks Write makes.
+type Owner struct{ UID, GID int }
+
 // Write makes dir show exactly payload (paths relative to dir, "/"
 // separated, none starting with ".."). Stale versions left by a writer
 // that died are removed. Writers of one dir must not run concurrently.
-func Write(dir string, payload map[string]File) error {
+func Write(dir string, payload map[string]File, o Owner) error {
 	for p := range payload {
 		if err := checkPath(p); err != nil {
 			return err
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdir(dir, o); err != nil {
 		return fmt.Errorf("atomic write %s: %w", dir, err)
 	}
 	old, err := os.Readlink(filepath.Join(dir, dataLink))
@@ -57,11 +60,11 @@ func Write(dir string, payload map[string]File) error {
 		return fmt.Errorf("atomic write %s: %w", dir, err)
 	}
 	if old == "" || !same(filepath.Join(dir, old), payload) {
-		if old, err = swap(dir, payload); err != nil {
+		if old, err = swap(dir, payload, o); err != nil {
 			return fmt.Errorf("atomic write %s: %w", dir, err)
 		}
 	}
-	if err := links(dir, payload); err != nil {
+	if err := links(dir, payload, o); err != nil {
 		return fmt.Errorf("atomic write %s: %w", dir, err)
 	}
 	return removeStale(dir, old)
@@ -105,16 +108,16 @@ func same(dir string, payload map[string]File) bool {
 
 // swap writes payload to a new version and points ..data at it; it
 // returns the new version's name.
-func swap(dir string, payload map[string]File) (string, error) {
+func swap(dir string, payload map[string]File, o Owner) (string, error) {
 	ts, err := os.MkdirTemp(dir, time.Now().UTC().Format("..2006_01_02_15_04_05."))
 	if err != nil {
 		return "", err
 	}
-	if err := os.Chmod(ts, 0o755); err != nil {
+	if err := own(ts, o, 0o755); err != nil {
 		return "", err
 	}
 	for _, p := range slices.Sorted(maps.Keys(payload)) {
-		if err := writeFile(filepath.Join(ts, p), payload[p]); err != nil {
+		if err := writeFile(ts, p, payload[p], o); err != nil {
 			return "", err
 		}
 	}
@@ -122,7 +125,7 @@ func swap(dir string, payload map[string]File) (string, error) {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
-	if err := os.Symlink(filepath.Base(ts), tmp); err != nil {
+	if err := symlink(filepath.Base(ts), tmp, o); err != nil {
 		return "", err
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, dataLink)); err != nil {
@@ -131,10 +134,19 @@ func swap(dir string, payload map[string]File) (string, error) {
 	return filepath.Base(ts), nil
 }
 
-func writeFile(p string, f File) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
+func writeFile(root, rel string, f File, o Owner) error {
+	// Directories on the way, each owned like the version's root.
+	dir := root
+	for _, name := range strings.Split(path.Dir(rel), "/") {
+		if name == "." {
+			break
+		}
+		dir = filepath.Join(dir, name)
+		if err := mkdir(dir, o); err != nil {
+			return err
+		}
 	}
+	p := filepath.Join(root, rel)
 	if err := os.WriteFile(p, f.Data, 0o600); err != nil {
 		return err
 	}
@@ -148,7 +160,7 @@ func writeFile(p string, f File) error {
 
 // links makes each top-level name of payload a symlink through ..data and
 // removes the names no longer in it.
-func links(dir string, payload map[string]File) error {
+func links(dir string, payload map[string]File, o Owner) error {
 	want := map[string]bool{}
 	for p := range payload {
 		top, _, _ := strings.Cut(p, "/")
@@ -176,7 +188,7 @@ func links(dir string, payload map[string]File) error {
 		if err := os.RemoveAll(link); err != nil {
 			return err
 		}
-		if err := os.Symlink(target, link); err != nil {
+		if err := symlink(target, link, o); err != nil {
 			return err
 		}
 	}
@@ -207,4 +219,25 @@ func removeStale(dir, current string) error {
 func owned(fi fs.FileInfo, f File) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && int(st.Uid) == f.UID && int(st.Gid) == f.GID
+}
+
+func mkdir(dir string, o Owner) error {
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return own(dir, o, 0o755)
+}
+
+func own(p string, o Owner, m fs.FileMode) error {
+	if err := os.Lchown(p, o.UID, o.GID); err != nil {
+		return err
+	}
+	return os.Chmod(p, m)
+}
+
+func symlink(target, link string, o Owner) error {
+	if err := os.Symlink(target, link); err != nil {
+		return err
+	}
+	return os.Lchown(link, o.UID, o.GID)
 }
