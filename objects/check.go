@@ -100,7 +100,7 @@ func (s *Secret) Check(c *pod.Checker) {
 	}
 	require := func(k string) {
 		if !has(k) {
-			c.Errorf(field("data", k), "required value (type %s)", s.Type)
+			c.Errorf("type", "%s needs the key %q in data or stringData", s.Type, k)
 		}
 	}
 	mustParse := func(k string, v any) {
@@ -126,7 +126,7 @@ func (s *Secret) Check(c *pod.Checker) {
 		require("tls.key")
 	case SecretBasicAuth:
 		if !has("username") && !has("password") {
-			c.Errorf("data", "type %s needs at least one of the keys username or password", s.Type)
+			c.Errorf("type", "%s needs the key username or password in data or stringData", s.Type)
 		}
 	case SecretSSHAuth:
 		require("ssh-privatekey")

@@ -169,6 +169,11 @@ func (m *Manager) writeProjected(a *podstate.Applied) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	// Containers' helpers reach their volumes from inside the pod's user
+	// namespace: its root owns the directory; nobody else may enter.
+	if err := os.Chown(dir, base, base); err != nil {
+		return err
+	}
 	for i, v := range p.Spec.Volumes {
 		if !v.IsProjected() {
 			continue
