@@ -6,22 +6,41 @@ GO                 ?= go
 BIN                := bin/podunit
 PREFIX             ?= /usr/local
 FUZZTIME           ?= 20s
+# The smoke time of the configuration and record parsers' targets; their
+# inputs are small and they reach a plateau in seconds.
+FUZZTIME_SMALL     ?= 4s
+# make fuzz-long: minutes per target.
+FUZZTIME_LONG      ?= 3m
 E2E_TIMEOUT        ?= 40m
 # The newest staticcheck the Go proxy serves; it understands go 1.26.
 STATICCHECK_VERSION := v0.8.2
 
-# Fuzz smoke targets, as Name:package. A target a package does not define
-# yet is reported and skipped, not failed.
+# Fuzz targets, as Name:package: every parser of outside input (manifests,
+# image layers, the host's registry and policy files, seccomp profiles,
+# resolv.conf, iptables-save, the network record with its CNI result, and
+# the plan and status records that cross between host and pod). A target a
+# package does not define yet is reported and skipped, not failed.
 FUZZ_TARGETS := FuzzDecode:./pod/ FuzzUnpack:./images/
+FUZZ_TARGETS_SMALL := FuzzPolicy:./images/ FuzzRegistriesConf:./images/ \
+	FuzzRegistriesD:./images/ FuzzAuthFile:./images/ FuzzSignaturePayload:./images/ \
+	FuzzProfile:./seccomp/ FuzzResolv:./network/ FuzzIptablesSave:./network/ \
+	FuzzRecord:./network/ FuzzPlan:./contract/ FuzzStatus:./contract/
 
-.PHONY: all build deps test test-unit test-e2e fuzz lint demo bench install clean clean-testhost
+.PHONY: all build deps test test-unit test-e2e fuzz fuzz-long lint demo bench install clean clean-testhost
 
 all: build
+
+# The version stamp `podunit version` prints; outside a git checkout the
+# binary falls back to the build info Go records.
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS    := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
 
 # Static: the same binary is the pod's PID 1 inside image rootfs trees that
 # have no libc.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/podunit
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/podunit
 
 deps:
 	hack/deps.sh
@@ -39,16 +58,25 @@ test-e2e: deps build
 	CGO_ENABLED=0 $(GO) test -count=1 ./podinit/
 	PODUNIT_E2E=1 PODUNIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 -p 1 -timeout $(E2E_TIMEOUT) ./e2e/...
 
-fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
+# fuzz-run runs $(1) (Name:package pairs) for $(2) each.
+define fuzz-run
+	@set -e; for t in $(1); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \
 		if grep -qs "^func $$name(" $$pkg*_test.go; then \
-			echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
-			$(GO) test -run=NONE -fuzz="^$${name}\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=2s $$pkg; \
+			echo "fuzz: $$name in $$pkg for $(2)"; \
+			$(GO) test -run=NONE -fuzz="^$${name}\$$" -fuzztime=$(2) -fuzzminimizetime=2s $$pkg; \
 		else \
 			echo "fuzz: $$name not defined in $$pkg yet, skipped"; \
 		fi; \
 	done
+endef
+
+fuzz:
+	$(call fuzz-run,$(FUZZ_TARGETS),$(FUZZTIME))
+	$(call fuzz-run,$(FUZZ_TARGETS_SMALL),$(FUZZTIME_SMALL))
+
+fuzz-long:
+	$(call fuzz-run,$(FUZZ_TARGETS) $(FUZZ_TARGETS_SMALL),$(FUZZTIME_LONG))
 
 test: deps lint test-unit fuzz test-e2e
 
@@ -70,8 +98,9 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system-generators $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)/etc/podunit/pods
 	ln -sf $(PREFIX)/bin/podunit $(DESTDIR)$(PREFIX)/lib/systemd/system-generators/podunit-generator
 	sed 's|/usr/local/bin/podunit|$(PREFIX)/bin/podunit|' dist/podunit-sync.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-sync.service
+	sed 's|/usr/local/bin/podunit|$(PREFIX)/bin/podunit|' dist/podunit-restore.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-restore.service
 	install -m 0644 dist/podunit-sync.path $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-sync.path
-	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now podunit-sync.path; fi
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now podunit-sync.path && systemctl enable podunit-restore.service; fi
 
 clean:
 	rm -rf bin/

@@ -12,10 +12,23 @@ const (
 	RunDir    = "/.podunit"
 	PlanPath  = RunDir + "/plan.json"
 	StatusDir = RunDir + "/status"
+	// ContainersDir holds each container's overlay dirs.
+	ContainersDir = RunDir + "/containers"
 	// ImagesDir is where the host image store is bound read-only; Plan
 	// layer paths point below it.
 	ImagesDir = RunDir + "/images"
 )
+
+// HostPathDir is where the stage puts a hostPath volume inside the pod.
+func HostPathDir(volume string) string { return RunDir + "/hostpath/" + volume }
+
+// ProjectedDir is where the stage puts the host's projected-file volumes
+// (configMap, secret, downwardAPI, projected), which the host rewrites
+// while the pod runs.
+const ProjectedDir = "/.podunit-projected"
+
+// ProjectedVolumeDir is where one projected-file volume is in the pod.
+func ProjectedVolumeDir(volume string) string { return ProjectedDir + "/" + volume }
 
 // Plan is everything podinit needs to run a pod. The host writes it as
 // JSON to <pod run dir>/plan.json before nspawn starts; podinit never reads
@@ -23,7 +36,12 @@ const (
 type Plan struct {
 	Pod       string `json:"pod"`
 	Namespace string `json:"namespace,omitempty"`
-	Hostname  string `json:"hostname"`
+	// UID identifies this incarnation of the pod (new on every apply, as
+	// metadata.uid under an API server); podinit puts it on every journal
+	// line as POD_UID, so a pod deleted and applied again under the same
+	// name does not show the old pod's lines.
+	UID      string `json:"uid,omitempty"`
+	Hostname string `json:"hostname"`
 	// RestartPolicy is Always, OnFailure or Never (Kubernetes semantics,
 	// applied per container; init containers always behave as OnFailure
 	// unless the policy is Never).
@@ -123,6 +141,10 @@ type Status struct {
 	Signal     string `json:"signal,omitempty"`     // set when killed by a signal
 	StartedAt  string `json:"startedAt,omitempty"`  // RFC 3339
 	FinishedAt string `json:"finishedAt,omitempty"` // RFC 3339
+	// LastState is the end of the previous instance, recorded when the
+	// container restarts (Kubernetes' lastState.terminated); nil before
+	// the first restart.
+	LastState *Termination `json:"lastState,omitempty"`
 	// The resolved identity and environment the process runs with, so that
 	// exec can reproduce them exactly.
 	UID    uint32   `json:"uid"`
@@ -130,6 +152,15 @@ type Status struct {
 	Groups []uint32 `json:"groups,omitempty"`
 	Env    []string `json:"env,omitempty"`
 	Cwd    string   `json:"cwd,omitempty"`
+}
+
+// Termination is how one instance of a container ended.
+type Termination struct {
+	ExitCode   int    `json:"exitCode"`
+	Signal     string `json:"signal,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	StartedAt  string `json:"startedAt,omitempty"`  // RFC 3339
+	FinishedAt string `json:"finishedAt,omitempty"` // RFC 3339
 }
 
 // PodStatusFile is StatusDir/pod.json: the pod-level phase.

@@ -578,7 +578,7 @@ func TestBadInput(t *testing.T) {
 		{"unsupported", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  nodeName: n1\n  containers:\n  - {name: a, image: localhost/busybox:1.35}\n", []string{"unsupported.yaml:5:3", "spec.nodeName", "not supported"}},
 		{"duplicate", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - {name: a, image: localhost/busybox:1.35}\n  - {name: a, image: localhost/busybox:1.35}\n", []string{"duplicate.yaml:7", "spec.containers[1].name", "duplicate"}},
 		{"bad-name", "apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\nspec:\n  containers:\n  - {name: a, image: localhost/busybox:1.35}\n", []string{"bad-name.yaml:3", "metadata.name"}},
-		{"missing-image", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - {name: a, image: localhost/nothere:1}\n", []string{"localhost/nothere:1", "missing-image.yaml:1"}},
+		{"missing-image", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - {name: a, image: localhost/nothere:1}\n", []string{"localhost/nothere:1", "missing-image.yaml:1", "podunit image load"}},
 		{"no-volume", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - name: a\n    image: localhost/busybox:1.35\n    volumeMounts: [{name: data, mountPath: /data}]\n", []string{"no-volume.yaml:8", `volume "data" not found`}},
 		{"unit-fails", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  volumes: [{name: h, hostPath: {path: /nonexistent/dir}}]\n  containers:\n  - {name: a, image: localhost/busybox:1.35}\n", []string{"job failed", "/nonexistent/dir does not exist"}},
 	}
@@ -653,8 +653,22 @@ func TestInfoAndCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.must("podunit", "info", "-o", "json")), &checks); err != nil || len(checks) < 5 {
 		t.Fatalf("info -o json: %v", err)
 	}
-	if out := e.must("podunit", "version"); !strings.HasPrefix(out, "podunit ") {
-		t.Fatalf("version: %q", out)
+	if out := e.must("podunit", "version"); !strings.HasPrefix(out, "podunit ") || strings.HasPrefix(out, "podunit devel\n") {
+		t.Fatalf("version: want the stamp make build passes, got %q", out)
+	}
+	var build struct{ Version, Commit, GoVersion string }
+	if err := json.Unmarshal([]byte(e.must("podunit", "version", "-o", "json")), &build); err != nil || len(build.Commit) != 40 || build.GoVersion == "" {
+		t.Fatalf("version -o json: %+v %v", build, err)
+	}
+	// Root-only verbs say so before they touch anything.
+	for _, args := range [][]string{{"apply", "-f", "/nonexistent.yaml"}, {"image", "pull", "x"}, {"gc"}} {
+		_, errOut, code := e.run(append([]string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "podunit"}, args...)...)
+		if code == 0 || !strings.Contains(errOut, "needs root") {
+			t.Errorf("podunit %s as nobody: exit %d, %q", args[0], code, errOut)
+		}
+	}
+	if out := e.must("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "podunit", "version"); !strings.HasPrefix(out, "podunit ") {
+		t.Errorf("version as nobody: %q", out)
 	}
 	if out := e.must("podunit", "completion", "bash"); !strings.Contains(out, "__start_podunit") {
 		t.Fatalf("completion bash: %.200s", out)

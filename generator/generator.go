@@ -16,13 +16,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
 
 // Dirs are read in order; a pod in a later directory replaces the pod of
 // the same name from an earlier one.
-var Dirs = []string{"/etc/podunit/pods", "/run/podunit/pods"}
+var Dirs = layout.Default.ManifestDirs()
 
 // Unit is one generated unit and the manifest it came from.
 type Unit struct {

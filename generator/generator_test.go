@@ -12,7 +12,9 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/internal/golden"
+	"github.com/podunit/podunit/nspawn"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
@@ -141,7 +143,7 @@ spec:
 	}
 	u := res.Units[0]
 	// The checks must see every optional setting.
-	if u.Unit.MemoryMax == 0 || u.Unit.CPUQuotaPercent == 0 || !slices.Contains(u.Unit.ExecStart.Argv, "--bind="+path+":"+units.HostPathDir("data")) {
+	if u.Unit.MemoryMax == 0 || u.Unit.CPUQuotaPercent == 0 || !slices.Contains(u.Unit.ExecStart.Argv, "--bind="+path+":"+contract.HostPathDir("data")) {
 		t.Fatalf("the odd pod's unit lacks what this test is about: %+v", u.Unit)
 	}
 	return u
@@ -454,7 +456,7 @@ func checkProperties(t *testing.T, tu *units.Unit, opts []option) {
 
 // checkExecution: the commands systemd stored from the file run as the
 // model's commands: every word literal, but for the one variable the model
-// means systemd to expand (units.SELinuxArgsVar).
+// means systemd to expand (nspawn.SELinuxArgsVar).
 func checkExecution(t *testing.T, what string, tu *units.Unit, stored []execCommand) {
 	t.Helper()
 	property, _, _ := strings.Cut(what, " ")
@@ -467,7 +469,7 @@ func checkExecution(t *testing.T, what string, tu *units.Unit, stored []execComm
 		t.Errorf("%s: %d commands, %d in the model", what, len(stored), len(model))
 		return
 	}
-	env := map[string]string{units.SELinuxArgsVar: "--selinux-context=a:b:c:s0 --selinux-apifs-context=d:e:f:s0"}
+	env := map[string]string{nspawn.SELinuxArgsVar: "--selinux-context=a:b:c:s0 --selinux-apifs-context=d:e:f:s0"}
 	for _, e := range tu.Environment {
 		k, v, _ := strings.Cut(e, "=")
 		env[k] = v
@@ -475,8 +477,8 @@ func checkExecution(t *testing.T, what string, tu *units.Unit, stored []execComm
 	for i, c := range model {
 		var want []string
 		for _, w := range c.Argv {
-			if w == "$"+units.SELinuxArgsVar {
-				want = append(want, strings.Fields(env[units.SELinuxArgsVar])...)
+			if w == "$"+nspawn.SELinuxArgsVar {
+				want = append(want, strings.Fields(env[nspawn.SELinuxArgsVar])...)
 			} else {
 				want = append(want, w)
 			}

@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/podunit/podunit/internal/fsfull"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -57,12 +58,18 @@ type pullTarget struct {
 	tagged      bool
 }
 
+// LocalRegistry is the registry part of images that exist only in the
+// local store (loaded or built here), as in Podman: a reference to it is
+// never pulled, since there is no registry at https://localhost to ask.
+const LocalRegistry = "localhost"
+
 // Pull fetches ref from its registry, checks the signature policy on the
 // manifest the reference names, then downloads and unpacks the layers not
 // yet in the store concurrently, without the store lock, and finally
 // records the image under the lock. A pull killed at any point leaves no
 // image record; layers it finished stay and the next pull skips them.
-func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) ([]*Image, error) {
+func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (imgs []*Image, err error) {
+	defer func() { err = fsfull.Explain(err, "image store", s.root) }()
 	prog := newProgress(o.Progress)
 	if o.Jobs <= 0 {
 		o.Jobs = DefaultJobs
@@ -78,6 +85,9 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) ([]*Image, 
 	r, err := parseRef(ref, false)
 	if err != nil {
 		return nil, err
+	}
+	if r.Context().RegistryStr() == LocalRegistry {
+		return nil, fmt.Errorf("image %s is not in the image store, and %s/ names local images only: load it with `podunit image load ARCHIVE` (a registry on this host is localhost:PORT/...)", ref, LocalRegistry)
 	}
 	insecure := o.Insecure || conf.insecure(repoName(r.Context()))
 	if insecure {

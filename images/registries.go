@@ -12,11 +12,13 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/podunit/podunit/internal/layout"
 )
 
 // RegistriesConfPaths are read in order; the first that exists is used
 // (podunit's own file, then the containers-registries.conf(5) one).
-var RegistriesConfPaths = []string{"/etc/podunit/registries.conf", "/etc/containers/registries.conf"}
+var RegistriesConfPaths = []string{layout.ConfigDir + "/registries.conf", "/etc/containers/registries.conf"}
 
 // registriesConf is the part of containers-registries.conf(5) v2 podunit
 // honours: which registries are insecure (plain HTTP or unverified TLS).

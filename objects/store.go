@@ -12,25 +12,23 @@ import (
 
 	"github.com/podunit/podunit/internal/atomicfile"
 	"github.com/podunit/podunit/internal/flock"
+	"github.com/podunit/podunit/internal/layout"
 )
 
 // ErrNotFound is returned for an object that is not stored.
 var ErrNotFound = errors.New("not found")
 
-// Store holds the objects on the host, one file each, readable by root
-// only (Secrets are in it in plain text; the tree is 0700, files 0600):
-//
-//	<state>/objects/<namespace>/configmaps/<name>.json
-//	<state>/objects/<namespace>/secrets/<name>.json
-//	/run/podunit/locks/.objects.lock  held while changing objects
+// Store holds the objects on the host (layout.ObjectsDir), one file each,
+// readable by root only: Secrets are in it in plain text, so the tree is
+// 0700 and the files 0600.
 type Store struct {
-	Dir     string
-	LockDir string
+	Dir      string
+	LockFile string
 }
 
-// New returns the store below podunit's state directory.
-func New(stateDir string) *Store {
-	return &Store{Dir: filepath.Join(stateDir, "objects"), LockDir: "/run/podunit/locks"}
+// New returns the store of a layout.
+func New(l layout.Layout) *Store {
+	return &Store{Dir: l.ObjectsDir(), LockFile: l.ObjectsLock()}
 }
 
 // record is an object's file: a versioned envelope, so the format can
@@ -58,7 +56,7 @@ func (s *Store) path(kind, namespace, name string) string {
 // Lock takes the store's lock: exclusive to change objects (and the pods'
 // volumes that show them), shared to read a consistent set.
 func (s *Store) Lock(exclusive bool) (*flock.Lock, error) {
-	return flock.Acquire(filepath.Join(s.LockDir, ".objects.lock"), exclusive)
+	return flock.Acquire(s.LockFile, exclusive)
 }
 
 // Get reads one object; errors wrap ErrNotFound when it is not stored.

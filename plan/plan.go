@@ -34,9 +34,10 @@ const (
 	defaultBackoffReset = 10 * time.Minute
 )
 
-// Compile builds the plan. images maps each container's image reference
-// (as written in the pod) to the resolved image.
-func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan, error) {
+// Compile builds the plan. iso is the pod's isolation, allocated by the
+// caller; images maps each container's image reference (as written in the
+// pod) to the resolved image.
+func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*Image) (*contract.Plan, error) {
 	base := defaultBackoff
 	if v, ok := p.Metadata.Annotations[AnnotationRestartBackoff]; ok {
 		d, err := time.ParseDuration(v)
@@ -85,7 +86,7 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan
 	for i := range p.Spec.InitContainers {
 		c, err := container(&p.Spec.InitContainers[i], h, images, vols)
 		if err == nil {
-			c.Security, err = security(p, &p.Spec.InitContainers[i], images[p.Spec.InitContainers[i].Image], h)
+			c.Security, err = security(p, &p.Spec.InitContainers[i], images[p.Spec.InitContainers[i].Image], h, iso)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("spec.initContainers[%d]: %w", i, err)
@@ -95,7 +96,7 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan
 	for i := range p.Spec.Containers {
 		c, err := container(&p.Spec.Containers[i], h, images, vols)
 		if err == nil {
-			c.Security, err = security(p, &p.Spec.Containers[i], images[p.Spec.Containers[i].Image], h)
+			c.Security, err = security(p, &p.Spec.Containers[i], images[p.Spec.Containers[i].Image], h, iso)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("spec.containers[%d]: %w", i, err)
@@ -117,11 +118,11 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 	for _, v := range p.Spec.Volumes {
 		switch {
 		case v.HostPath != nil:
-			out[v.Name] = volumeSource{dir: units.HostPathDir(v.Name)}
+			out[v.Name] = volumeSource{dir: contract.HostPathDir(v.Name)}
 		case v.EmptyDir != nil:
 			out[v.Name] = volumeSource{dir: EmptyDirPath(v.Name)}
 		case v.IsProjected():
-			out[v.Name] = volumeSource{dir: units.ProjectedVolumeDir(v.Name), readOnly: true}
+			out[v.Name] = volumeSource{dir: contract.ProjectedVolumeDir(v.Name), readOnly: true}
 		}
 	}
 	return out
@@ -131,7 +132,7 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 func EmptyDirPath(volume string) string { return contract.RunDir + "/volumes/" + volume }
 
 // ContainerDir is where a container's overlay dirs live inside the pod.
-func ContainerDir(name string) string { return contract.RunDir + "/containers/" + name }
+func ContainerDir(name string) string { return contract.ContainersDir + "/" + name }
 
 func container(c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource) (*contract.Container, error) {
 	img, ok := images[c.Image]

@@ -38,7 +38,7 @@ var schema = map[reflect.Type]rules{
 			"enableServiceLinks", "ephemeralContainers", "hostIPC", "hostPID",
 			"imagePullSecrets", "nodeName", "nodeSelector", "os", "overhead",
 			"preemptionPolicy", "priority", "priorityClassName", "readinessGates",
-			"resourceClaims", "resources", "runtimeClassName", "schedulerName",
+			"resourceClaims", "resources", "schedulerName",
 			"schedulingGates", "serviceAccount",
 			"serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace",
 			"subdomain", "tolerations", "topologySpreadConstraints",

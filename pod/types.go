@@ -68,6 +68,8 @@ type PodSpec struct {
 	DNSPolicy   string        `json:"dnsPolicy,omitempty" yaml:"dnsPolicy,omitempty"`
 	DNSConfig   *PodDNSConfig `json:"dnsConfig,omitempty" yaml:"dnsConfig,omitempty"`
 	HostAliases []HostAlias   `json:"hostAliases,omitempty" yaml:"hostAliases,omitempty"`
+	// RuntimeClassName selects the stage: see runtimeclass.go.
+	RuntimeClassName string `json:"runtimeClassName,omitempty" yaml:"runtimeClassName,omitempty"`
 }
 
 type Container struct {

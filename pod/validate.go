@@ -209,6 +209,9 @@ func (s *PodSpec) validate(v *validator) {
 	}
 	s.validateNetwork(v)
 	s.SecurityContext.validate(v)
+	if msg := RuntimeClassProblem(s.RuntimeClassName); msg != "" {
+		v.errorf("spec.runtimeClassName", "%s", msg)
+	}
 }
 
 func (c *Container) validate(v *validator, f string, volumes map[string]bool) {

@@ -112,6 +112,11 @@ func (vol *Volume) HoldsSecrets() bool {
 	return false
 }
 
+// HasProjected reports whether the pod has a projected-file volume.
+func (p *Pod) HasProjected() bool {
+	return slices.ContainsFunc(p.Spec.Volumes, func(v Volume) bool { return v.IsProjected() })
+}
+
 var fieldPathSubscript = regexp.MustCompile(`^metadata\.(labels|annotations)\['(.*)'\]$`)
 
 // volumeFieldPaths are the pod fields a downwardAPI volume can project

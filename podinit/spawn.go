@@ -22,12 +22,13 @@ type reportMsg struct {
 	err error
 }
 
-// spawn starts one instance of c through the helper and returns its PID.
+// spawn starts one instance of c (its restart'th restart) through the
+// helper and returns its PID.
 // The caller must register the PID before it handles the next reaped
 // child: the reaper may collect a fast-exiting container at any time.
 // The output pipes are pumped by logs until the last writer closes them,
 // which may be after the main process exited (its children may linger).
-func spawn(c *contract.Container, hostname string, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
+func spawn(c *contract.Container, restart int, hostname string, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return 0, fmt.Errorf("open %s: %w", os.DevNull, err)
@@ -109,7 +110,7 @@ func spawn(c *contract.Container, hostname string, logs *logSink, logWG *sync.Wa
 		reports <- m
 	}()
 	logWG.Add(2)
-	go logs.pump(c.Name, false, stdoutR, logWG.Done)
-	go logs.pump(c.Name, true, stderrR, logWG.Done)
+	go logs.pump(c.Name, restart, false, stdoutR, logWG.Done)
+	go logs.pump(c.Name, restart, true, stderrR, logWG.Done)
 	return pid, nil
 }

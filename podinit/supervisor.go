@@ -68,7 +68,7 @@ func newSupervisor(plan *contract.Plan, stop <-chan os.Signal) *supervisor {
 		plan:    plan,
 		backoff: backoffFromPlan(plan),
 		grace:   time.Duration(plan.GracePeriodSeconds) * time.Second,
-		logs:    newLogSink(plan.Pod, plan.Namespace),
+		logs:    newLogSink(plan),
 		byPID:   map[int]*ctr{},
 		reaped:  make(chan reaped, 64),
 		reports: make(chan reportMsg, 16),
@@ -193,7 +193,7 @@ func (s *supervisor) start(c *ctr) {
 	}
 	c.started = time.Now()
 	c.killed, c.startError = false, false
-	pid, err := spawn(&c.spec, s.plan.Hostname, s.logs, &s.logWG, s.reports)
+	pid, err := spawn(&c.spec, c.st.RestartCount, s.plan.Hostname, s.logs, &s.logWG, s.reports)
 	if err != nil {
 		log.Print(err)
 		c.startError = true
@@ -307,7 +307,7 @@ func (s *supervisor) onRestartDue(c *ctr) {
 		return
 	}
 	c.restartPending = false
-	c.st.RestartCount++
+	restarted(&c.st)
 	s.start(c)
 }
 

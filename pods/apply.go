@@ -15,6 +15,7 @@ import (
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/objects"
 	"github.com/podunit/podunit/pod"
@@ -32,13 +33,14 @@ type Manager struct {
 	Objects *objects.Store
 	// Warnings receives what goes wrong without failing the command.
 	Warnings io.Writer
+	// Transient pods are not restored after a reboot (apply --transient).
+	Transient bool
 }
 
 // New returns a manager for the host layout.
 func New(h units.Host, images ImageResolver) *Manager {
-	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Objects: objects.New(h.StateDir), Warnings: os.Stderr}
+	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Objects: objects.New(h.Layout), Warnings: os.Stderr}
 	m.Net.Warnings = m.Warnings
-	m.Host.Isolate = m.isolate
 	return m
 }
 
@@ -74,6 +76,7 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 			if _, lerr := m.State.Load(p.Metadata.Name); errors.Is(lerr, podstate.ErrNotFound) {
 				err = errors.Join(err, m.releaseIsolation(p.Metadata.Name))
 			}
+			err = fsfull.Explain(err, "pod state", m.Host.StateDir)
 			errs = append(errs, fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err))
 			continue
 		}
@@ -93,7 +96,7 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 	name := p.Metadata.Name
 	// Everything that can be checked without touching the host is checked
 	// first, so bad input changes nothing.
-	if _, err := m.compile(ctx, p, pullByPolicy); err != nil {
+	if _, _, err := m.compile(ctx, p, pullByPolicy); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {
@@ -138,6 +141,12 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 			return "", err
 		}
 		if old.Hash == hash && st.running() {
+			if old.Persistent == m.Transient {
+				old.Meta.Persistent = !m.Transient
+				if err := m.State.SetMeta(name, old.Meta); err != nil {
+					return "", err
+				}
+			}
 			return Unchanged, nil
 		}
 		action = Configured
@@ -152,7 +161,7 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		}
 	}
 
-	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name}); err != nil {
+	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name, Persistent: !m.Transient}); err != nil {
 		return "", err
 	}
 	ports.Unlock()

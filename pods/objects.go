@@ -33,7 +33,7 @@ const configErrorReason = "CreateContainerConfigError"
 // so its new content shows in them within moments, as the kubelet's sync
 // does.
 func (m *Manager) ApplyObjects(objs []objects.Object, pods []*pod.Pod, report func(objects.Object, objects.Action)) error {
-	if len(objs) == 0 && !slices.ContainsFunc(pods, units.HasProjected) {
+	if len(objs) == 0 && !slices.ContainsFunc(pods, (*pod.Pod).HasProjected) {
 		return nil
 	}
 	lock, err := m.Objects.Lock(true)
@@ -126,7 +126,11 @@ func (m *Manager) refreshVolumes(changed []objects.Object) {
 		if !uses {
 			continue
 		}
-		if err := m.writeProjected(a); err != nil {
+		iso, err := m.isolate(a.Pod) // finds the running pod's allocation
+		if err == nil {
+			err = m.writeProjected(a, iso)
+		}
+		if err != nil {
 			fmt.Fprintf(m.Warnings, "warning: pod/%s keeps its volumes: %v\n", n, err)
 		}
 	}
@@ -134,8 +138,8 @@ func (m *Manager) refreshVolumes(changed []objects.Object) {
 
 // prepareProjected writes the pod's projected-file volumes at its start;
 // a missing object or key fails the start with the kubelet's reason.
-func (m *Manager) prepareProjected(a *podstate.Applied) error {
-	if !units.HasProjected(a.Pod) {
+func (m *Manager) prepareProjected(a *podstate.Applied, iso units.Isolation) error {
+	if !a.Pod.HasProjected() {
 		return nil
 	}
 	lock, err := m.Objects.Lock(false)
@@ -143,7 +147,7 @@ func (m *Manager) prepareProjected(a *podstate.Applied) error {
 		return err
 	}
 	defer lock.Unlock()
-	if err := m.writeProjected(a); err != nil {
+	if err := m.writeProjected(a, iso); err != nil {
 		return fmt.Errorf("%s: %w", configErrorReason, err)
 	}
 	return nil
@@ -151,12 +155,8 @@ func (m *Manager) prepareProjected(a *podstate.Applied) error {
 
 // writeProjected writes every projected-file volume of a pod from the
 // stored objects. The caller holds the objects lock.
-func (m *Manager) writeProjected(a *podstate.Applied) error {
+func (m *Manager) writeProjected(a *podstate.Applied, iso units.Isolation) error {
 	p := a.Pod
-	iso, err := m.Host.Isolation(p)
-	if err != nil {
-		return err
-	}
 	base := int(iso.UIDBase)
 	gid := base
 	var fsGroup bool
@@ -179,7 +179,7 @@ func (m *Manager) writeProjected(a *podstate.Applied) error {
 			continue
 		}
 		if v.HoldsSecrets() {
-			if err := onTmpfs(dir); err != nil {
+			if err := m.onTmpfs(dir); err != nil {
 				return fmt.Errorf("volume %q: %w", v.Name, err)
 			}
 		}
@@ -203,13 +203,13 @@ func (m *Manager) writeProjected(a *podstate.Applied) error {
 }
 
 // onTmpfs refuses to put Secrets on a disk.
-func onTmpfs(dir string) error {
+func (m *Manager) onTmpfs(dir string) error {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
 		return err
 	}
 	if st.Type != unix.TMPFS_MAGIC && st.Type != unix.RAMFS_MAGIC {
-		return fmt.Errorf("%s is not on a tmpfs: podunit keeps Secret volumes in memory only", units.ProjectedRoot)
+		return fmt.Errorf("%s is not on a tmpfs: podunit keeps Secret volumes in memory only", m.Host.ProjectedRoot())
 	}
 	return nil
 }
@@ -241,7 +241,7 @@ func (m *Manager) removeProjected(name string) error {
 // not running (a crash that skipped the unit's cleanup), and of pods that
 // no longer exist.
 func (m *Manager) GCProjected(ctx context.Context) ([]string, error) {
-	ents, err := os.ReadDir(units.ProjectedRoot)
+	ents, err := os.ReadDir(m.Host.ProjectedRoot())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -144,7 +144,7 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 	if mach, err := v.mc.Get(ctx, name); err == nil {
 		s.Machine = &MachineStatus{Name: mach.Name, Class: mach.Class, Service: mach.Service, Leader: mach.Leader}
 	}
-	dir := filepath.Join(m.Host.RunDir(name), "status")
+	dir := m.Host.StatusDir(name)
 	if ph, err := readJSON[contract.PodStatus](filepath.Join(dir, contract.PodStatusFile)); err == nil {
 		s.Phase = ph
 	}

@@ -4,51 +4,27 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
 	"strconv"
 
 	"github.com/podunit/podunit/contract"
-	"github.com/podunit/podunit/network"
+	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pod"
 )
-
-// Nsenter runs nspawn in the pod's network namespace (util-linux).
-const Nsenter = "/usr/bin/nsenter"
 
 // Host describes the host paths a compiled unit refers to. They are inputs,
 // not looked up, so that compiling stays pure and golden-testable.
 type Host struct {
-	Binary   string // the podunit binary, also bound into the pod as podinit
-	Nspawn   string // systemd-nspawn
-	StateDir string // /var/lib/podunit
-	// Isolate allocates the pod's user namespace range and SELinux
-	// labels (see Isolation); nil allocates nothing.
-	Isolate func(*pod.Pod) (Isolation, error)
+	layout.Layout
+	Binary string // the podunit binary, also bound into the pod as podinit
+	Nspawn string // systemd-nspawn
 }
 
 // DefaultHost is the layout of an installed podunit.
 var DefaultHost = Host{
-	Binary:   "/usr/local/bin/podunit",
-	Nspawn:   "/usr/bin/systemd-nspawn",
-	StateDir: "/var/lib/podunit",
+	Layout: layout.Default,
+	Binary: "/usr/local/bin/podunit",
+	Nspawn: "/usr/bin/systemd-nspawn",
 }
-
-// PodDir is the pod's state directory on the host.
-func (h Host) PodDir(name string) string { return filepath.Join(h.StateDir, "pods", name) }
-
-// RootDir is the directory nspawn runs the pod in: nearly empty, since each
-// container gets its own rootfs below the run directory.
-func (h Host) RootDir(name string) string { return filepath.Join(h.PodDir(name), "root") }
-
-// RunDir is bound into the pod at contract.RunDir: the plan, status records,
-// container overlay dirs and emptyDir volumes.
-func (h Host) RunDir(name string) string { return filepath.Join(h.PodDir(name), "run") }
-
-// ImagesDir is the image store, bound read-only into every pod.
-func (h Host) ImagesDir() string { return filepath.Join(h.StateDir, "images") }
-
-// HostPathDir is where a hostPath volume appears inside the pod.
-func HostPathDir(volume string) string { return contract.RunDir + "/hostpath/" + volume }
 
 const (
 	// Annotation that sets TasksMax= for the pod; Kubernetes has no Pod
@@ -56,7 +32,7 @@ const (
 	AnnotationTasksMax = "podunit.io/tasks-max"
 	defaultTasksMax    = 4096
 
-	// Margin on top of the grace period for nspawn and ExecStopPost.
+	// Margin on top of the grace period for the stage and ExecStopPost.
 	stopMargin = 15
 )
 
@@ -82,32 +58,31 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 	if err != nil {
 		return nil, err
 	}
+	st, err := h.Stage(p)
+	if err != nil {
+		return nil, err
+	}
+	start, err := st.Start(p)
+	if err != nil {
+		return nil, err
+	}
 	u := &Unit{
-		Name:          Name(name),
-		Description:   fmt.Sprintf("podunit pod %s/%s", p.Metadata.Namespace, name),
-		Documentation: []string{"https://github.com/podunit/podunit"},
-		Type:          "notify",
-		Slice:         "machine.slice",
-		Delegate:      true,
-		// SIGTERM reaches nspawn only; nspawn hands it to podinit, which
-		// runs the pod's grace period. The rest of the cgroup is killed
-		// only if that fails.
-		KillMode: "mixed",
-		// SYSTEMD_SECCOMP=0 turns nspawn's own syscall filter off: each
-		// container gets the filter its securityContext asks for from
-		// podinit, and `podunit exec`, which starts from the host, can
-		// carry exactly that filter. With nspawn's filter stacked on top,
-		// a container would be filtered more than a command exec'd into
-		// it, and Unconfined would not mean unconfined.
-		Environment:      []string{"SYSTEMD_NSPAWN_CONTAINER_SERVICE=podunit", "SYSTEMD_SECCOMP=0"},
-		EnvironmentFiles: []string{h.NspawnEnvFile(name)},
+		Name:             Name(name),
+		Description:      fmt.Sprintf("podunit pod %s/%s", p.Metadata.Namespace, name),
+		Documentation:    []string{"https://github.com/podunit/podunit"},
+		Type:             "notify",
+		Slice:            "machine.slice",
+		Delegate:         true,
+		KillMode:         start.KillMode,
+		Environment:      start.Environment,
+		EnvironmentFiles: start.EnvironmentFiles,
 		// The unit carries its pod: prepare (re)creates the pod's state from
 		// this spec whenever it differs, so a unit file copied to another
 		// host, generated at boot or started transiently runs the same pod.
 		ExecStartPre: []Command{
 			{Argv: h.internal("prepare", "--spec="+spec, name)},
 		},
-		ExecStart: Command{Argv: nspawnArgs(p, h)},
+		ExecStart: Command{Argv: start.Argv, Expand: start.Expand},
 		ExecStopPost: []Command{
 			{Argv: h.internal("cleanup", name)},
 		},
@@ -160,51 +135,6 @@ func (h Host) internal(step string, args ...string) []string {
 		argv = append(argv, "--state-dir="+h.StateDir)
 	}
 	return append(argv, args...)
-}
-
-func nspawnArgs(p *pod.Pod, h Host) []string {
-	name := p.Metadata.Name
-	hostname := p.Spec.Hostname
-	if hostname == "" {
-		hostname = name
-	}
-	args := []string{
-		h.Nspawn,
-		"--quiet",
-		"--keep-unit",
-		"--register=yes",
-		"--machine=" + name,
-		"--directory=" + h.RootDir(name),
-		"--hostname=" + hostname,
-		"--notify-ready=yes",
-		// podinit owns the grace period, so it must get SIGTERM, not the
-		// SIGKILL nspawn sends by default to a non-booted container.
-		"--kill-signal=SIGTERM",
-		"--link-journal=no",
-		"--bind=" + h.RunDir(name) + ":" + contract.RunDir,
-		"--bind-ro=" + h.ImagesDir() + ":" + contract.ImagesDir,
-		// Container output is written to the host journal natively, so
-		// journald attributes it to this unit through podinit's cgroup.
-		"--bind-ro=/run/systemd/journal/socket",
-		"--bind-ro=" + h.Binary + ":/podinit",
-	}
-	if !p.Spec.HostNetwork {
-		// prepare creates the namespace and attaches it with CNI; the
-		// path is fixed, so the unit stays a function of the pod. nspawn
-		// starts inside it through nsenter (which execs nspawn, so the
-		// main PID stays nspawn's): --network-namespace-path joins only
-		// after nspawn made the pod's user namespace, and a namespace
-		// owned by the host's cannot be joined from there.
-		args = append([]string{Nsenter, "--net=" + network.Default.NetnsPath(name), "--"}, args...)
-	}
-	for _, v := range p.Spec.Volumes {
-		if v.HostPath != nil {
-			args = append(args, "--bind="+v.HostPath.Path+":"+HostPathDir(v.Name))
-		}
-	}
-	args = append(args, projectedArgs(p, h)...)
-	args = append(args, securityArgs(p)...)
-	return append(args, "/podinit")
 }
 
 type limits struct {

@@ -13,8 +13,8 @@ import (
 )
 
 // TestGolden compiles every example pod and compares both renderings of
-// the one unit model, the unit file and the D-Bus properties, with their
-// golden files in testdata/.
+// the one unit model, the unit file and the D-Bus properties, and the
+// exported unit files, with their golden files in testdata/<stage>/.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("../examples/*.yaml")
 	if err != nil || len(files) == 0 {
@@ -27,6 +27,11 @@ func TestGolden(t *testing.T) {
 		}
 		for _, p := range pods {
 			t.Run(p.Metadata.Name, func(t *testing.T) {
+				st, err := units.DefaultHost.Stage(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := filepath.Join("testdata", st.Name())
 				u, err := units.Compile(p, units.DefaultHost)
 				if err != nil {
 					t.Fatal(err)
@@ -35,8 +40,8 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden.Check(t, filepath.Join("testdata", p.Metadata.Name+".service"), text)
-				golden.Check(t, filepath.Join("testdata", p.Metadata.Name+".properties"), dumpProperties(u))
+				golden.Check(t, filepath.Join(dir, p.Metadata.Name+".service"), text)
+				golden.Check(t, filepath.Join(dir, p.Metadata.Name+".properties"), dumpProperties(u))
 				for _, o := range []units.FileOptions{{}, {Template: true}} {
 					f, err := units.CompileFile(p, units.DefaultHost, o)
 					if err != nil {
@@ -46,7 +51,7 @@ func TestGolden(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					golden.Check(t, filepath.Join("testdata/export", f.Name), text)
+					golden.Check(t, filepath.Join(dir, "export", f.Name), text)
 				}
 			})
 		}

@@ -3,6 +3,7 @@ package units
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,7 +50,7 @@ func execList(cmds ...Command) []execCommand {
 	for _, c := range cmds {
 		argv := make([]string, len(c.Argv))
 		for i, a := range c.Argv {
-			argv[i] = escapeVars(a)
+			argv[i] = c.escapeVars(a)
 		}
 		out = append(out, execCommand{Path: c.Argv[0], Argv: argv, IgnoreFailure: c.IgnoreFailure})
 	}
@@ -176,7 +177,7 @@ func (u *Unit) File() (string, error) {
 func execLine(c Command) string {
 	parts := make([]string, 0, len(c.Argv))
 	for _, a := range c.Argv {
-		parts = append(parts, quoteArg(a))
+		parts = append(parts, c.quoteArg(a))
 	}
 	line := strings.Join(parts, " ")
 	if c.IgnoreFailure {
@@ -188,21 +189,25 @@ func execLine(c Command) string {
 // quoteArg quotes one word the way systemd.service(5) command lines parse
 // it: specifiers (%) and variables ($) are escaped so the value reaches
 // the process unchanged.
-func quoteArg(s string) string {
-	if s == "$"+SELinuxArgsVar {
+func (c Command) quoteArg(s string) string {
+	if c.expands(s) {
 		return s // expands to zero or more arguments: not one quoted word
 	}
-	return quoteWord(escapeVars(s))
+	return quoteWord(c.escapeVars(s))
 }
 
 // escapeVars doubles every "$" of a command word, so systemd passes it on
-// unexpanded, except in the one word meant to expand (to zero or more
-// arguments): $PODUNIT_NSPAWN_SELINUX.
-func escapeVars(s string) string {
-	if s == "$"+SELinuxArgsVar {
+// unexpanded, except in a word meant to expand (Command.Expand).
+func (c Command) escapeVars(s string) string {
+	if c.expands(s) {
 		return s
 	}
 	return strings.ReplaceAll(s, "$", "$$")
+}
+
+func (c Command) expands(word string) bool {
+	name, ok := strings.CutPrefix(word, "$")
+	return ok && slices.Contains(c.Expand, name)
 }
 
 // quoteWord quotes one word for a unit file, with specifiers escaped.

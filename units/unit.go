@@ -58,6 +58,10 @@ type Command struct {
 	Argv []string
 	// IgnoreFailure is systemd's "-" prefix: a non-zero exit is not a failure.
 	IgnoreFailure bool
+	// Expand names variables whose "$NAME" words systemd is meant to
+	// expand (to zero or more arguments): written as they are. Every
+	// other "$" reaches the process unchanged.
+	Expand []string
 }
 
 // Name returns the unit name of a pod.

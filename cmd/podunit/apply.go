@@ -18,6 +18,7 @@ import (
 
 func newApplyCmd(g *globals) *cobra.Command {
 	var files []string
+	var transient bool
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE|DIR|-",
 		Short: "Create or update pods from manifests",
@@ -27,7 +28,8 @@ pod is created, a changed pod is replaced (its unit stopped and started
 anew), an unchanged running pod is left alone. ConfigMaps and Secrets are
 stored first; a changed one is rewritten into the volumes of the running
 pods that use it. Every manifest is checked before anything on the host
-changes.`,
+changes. Applied pods come back after a reboot (podunit-restore.service) as
+their restartPolicy says, unless applied with --transient.`,
 		Example: `  podunit apply -f web.yaml
   podunit apply -f pods/
   cat web.yaml | podunit apply -f -`,
@@ -44,6 +46,7 @@ changes.`,
 			if err != nil {
 				return err
 			}
+			m.Transient = transient
 			ctx, stop := signalContext()
 			defer stop()
 			err = m.ApplyObjects(objs, list, func(o objects.Object, a objects.Action) {
@@ -58,6 +61,7 @@ changes.`,
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory of manifests, or - for standard input (repeatable)")
+	cmd.Flags().BoolVar(&transient, "transient", false, "do not bring the pods back after a reboot")
 	return cmd
 }
 

@@ -52,8 +52,8 @@ func newImageCmd(g *globals) *cobra.Command {
 		Aliases: []string{"images"},
 		Short:   "Manage the local image store",
 	}
-	cmd.AddCommand(newImagePullCmd(g), newImageLoadCmd(g), newImageListCmd(g), newImageInspectCmd(g),
-		newImageRmCmd(g), newImagePruneCmd(g))
+	cmd.AddCommand(rootOnly(newImagePullCmd(g)), rootOnly(newImageLoadCmd(g)), newImageListCmd(g), newImageInspectCmd(g),
+		rootOnly(newImageRmCmd(g)), rootOnly(newImagePruneCmd(g)))
 	return cmd
 }
 

@@ -17,8 +17,8 @@ func newGetCmd(g *globals) *cobra.Command {
 	var output, namespace string
 	var all, show bool
 	cmd := &cobra.Command{
-		Use:   "get configmaps|secrets [NAME]",
-		Short: "Show ConfigMaps or Secrets",
+		Use:   "get pods|configmaps|secrets [NAME]",
+		Short: "Show ConfigMaps or Secrets (get pods is list)",
 		Long: `Get lists the ConfigMaps or Secrets apply stored, as kubectl get does:
 a table (NAME, DATA, AGE; Secrets also TYPE), or the objects with -o json or
 yaml. Secret values are shown only with --show-secret-values; otherwise each
@@ -27,8 +27,20 @@ value is replaced by its size.`,
   podunit get secret db -o yaml --show-secret-values
   podunit get cm -A`,
 		Args:      cobra.RangeArgs(1, 2),
-		ValidArgs: []string{"configmaps", "secrets"},
+		ValidArgs: []string{"pods", "configmaps", "secrets"},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch args[0] {
+			case "pods", "pod", "po":
+				if len(args) == 2 {
+					return fmt.Errorf("for one pod, use podunit status %s", args[1])
+				}
+				list := newListCmd(g)
+				list.SetOut(cmd.OutOrStdout())
+				if err := list.Flags().Set("output", output); err != nil {
+					return err
+				}
+				return list.RunE(list, nil)
+			}
 			kind, ok := objects.KindOf(args[0])
 			if !ok {
 				return fmt.Errorf("unknown resource type %q (want configmaps or secrets)", args[0])

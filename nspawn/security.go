@@ -1,4 +1,4 @@
-package units
+package nspawn
 
 import (
 	"strings"
@@ -8,30 +8,10 @@ import (
 	"github.com/podunit/podunit/selinux"
 )
 
-// Isolation is what a pod gets from the host's allocators when it is
-// applied: its user namespace range and its SELinux labels. Compiling
-// stays pure: Host.Isolate supplies them, and without it (podunit unit,
-// golden files) the pod compiles with neither.
-type Isolation struct {
-	// UIDBase is the first host uid of the pod's 65536 ids; 0 means the
-	// pod uses the host's users (hostUsers: true, or no support).
-	UIDBase uint32
-	// Labels is nil when SELinux is off.
-	Labels *selinux.Labels
-}
-
-// Isolation runs Isolate, if set.
-func (h Host) Isolation(p *pod.Pod) (Isolation, error) {
-	if h.Isolate == nil {
-		return Isolation{}, nil
-	}
-	return h.Isolate(p)
-}
-
-// nspawnCaps is systemd-nspawn's default capability set (v252): podinit
+// defaultCaps is systemd-nspawn's default capability set (v252): podinit
 // needs CAP_SYS_ADMIN and friends to build containers, and drops each
 // container to its own set.
-var nspawnCaps = caps.MustParse("AUDIT_CONTROL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE",
+var defaultCaps = caps.MustParse("AUDIT_CONTROL", "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE",
 	"DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE",
 	"MKNOD", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP",
 	"SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_NICE", "SYS_PTRACE", "SYS_RESOURCE",
@@ -39,15 +19,15 @@ var nspawnCaps = caps.MustParse("AUDIT_CONTROL", "AUDIT_WRITE", "CHOWN", "DAC_OV
 
 // securityArgs are nspawn's capability and SELinux arguments. (The user
 // namespace is podinit's: nspawn 252 cannot join the pod's CNI network
-// namespace from inside a user namespace of its own.) The pod's bounding set must hold every capability one of its
-// containers may have, so capabilities beyond nspawn's default are added
-// (all of them for a privileged container); podinit narrows each
-// container to its own set.
+// namespace from inside a user namespace of its own.) The pod's bounding
+// set must hold every capability one of its containers may have, so
+// capabilities beyond nspawn's default are added (all of them for a
+// privileged container); podinit narrows each container to its own set.
 func securityArgs(p *pod.Pod) []string {
 	var args []string
 	// Validation has checked every capability name.
 	all, _ := p.Spec.Capabilities()
-	switch extra := all &^ nspawnCaps; {
+	switch extra := all &^ defaultCaps; {
 	case all == caps.All:
 		args = append(args, "--capability=all")
 	case extra != 0:
@@ -60,15 +40,13 @@ func securityArgs(p *pod.Pod) []string {
 	return append(args, "$"+SELinuxArgsVar)
 }
 
-// SELinuxArgsVar names the variable, set in the pod's NspawnEnvFile, that
-// holds nspawn's SELinux arguments; empty (zero words) without SELinux.
+// SELinuxArgsVar names the variable, set in the pod's environment file
+// (layout.NspawnEnvFile), that holds nspawn's SELinux arguments; empty
+// (zero words) without SELinux.
 const SELinuxArgsVar = "PODUNIT_NSPAWN_SELINUX"
 
-// NspawnEnvFile is the environment file prepare writes for ExecStart.
-func (h Host) NspawnEnvFile(pod string) string { return h.RunDir(pod) + "/nspawn.env" }
-
 // SELinuxArgs are nspawn's arguments for labels l, in the form prepare
-// writes to NspawnEnvFile.
+// writes to the environment file.
 func SELinuxArgs(l *selinux.Labels) string {
 	if l == nil {
 		return ""
