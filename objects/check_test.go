@@ -11,6 +11,9 @@ import (
 func decode(t *testing.T, text string) ([]*pod.Pod, []Object, error) {
 	t.Helper()
 	pods, objs, err := pod.DecodeAll([]string{"-"}, strings.NewReader(text), Kinds)
+	if err != nil {
+		return pods, nil, err
+	}
 	out := make([]Object, len(objs))
 	for i, o := range objs {
 		out[i] = o.(Object)
