@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // secretValue must never show outside the Secret's store and volumes.
@@ -274,4 +276,41 @@ func TestObjects(t *testing.T) {
 // regexpLine reports whether a line of text matches re.
 func regexpLine(text, re string) bool {
 	return regexp.MustCompile(`(?m)` + re).MatchString(text)
+}
+
+// TestImagePullSecrets: a pod's imagePullSecrets (a dockerconfigjson
+// Secret) are the credentials of its pulls; without them the registry
+// refuses the pull and apply fails, leaving nothing.
+func TestImagePullSecrets(t *testing.T) {
+	e := boot(t)
+	hash, _ := bcrypt.GenerateFromPassword([]byte("pull-pw"), bcrypt.DefaultCost)
+	e.write("htpasswd", "puller:"+string(hash)+"\n")
+	e.startRegistry("reg-secret", "5003", "/var/lib/reg-secret", "/scratch/htpasswd")
+	image := "127.0.0.1:5003/private/busybox:1"
+	e.must("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", "puller:pull-pw", "docker-archive:/scratch/busybox.tar", "docker://"+image)
+
+	podDoc := func(name string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec:\n  imagePullSecrets: [{name: regcred}]\n" +
+			"  containers:\n  - {name: c, image: '" + image + "', command: [sleep, '1000']}\n"
+	}
+	msg := e.fails("podunit", "apply", "-f", e.write("nocred.yaml", podDoc("nocred")))
+	if !strings.Contains(msg, "401") || !strings.Contains(msg, `"regcred"`) {
+		t.Errorf("pull without the secret: %s", msg)
+	}
+	e.assertNoTrace("nocred")
+
+	auth := base64.StdEncoding.EncodeToString([]byte("puller:pull-pw"))
+	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\ntype: kubernetes.io/dockerconfigjson\n" +
+		"stringData:\n  .dockerconfigjson: '{\"auths\": {\"127.0.0.1:5003\": {\"auth\": \"" + auth + "\"}}}'\n"
+	out := e.apply("withcred", podDoc("withcred")+"---\n"+secret)
+	if out != "secret/regcred created\npod/withcred created\n" {
+		t.Errorf("apply: %q", out)
+	}
+	if got := e.must("podunit", "exec", "withcred", "--", "echo", "pulled"); got != "pulled\n" {
+		t.Errorf("exec: %q", got)
+	}
+	if strings.Contains(e.must("ls", "/etc/containers"), "auth.json") {
+		t.Errorf("credentials came from the host, not the secret")
+	}
+	e.must("podunit", "delete", "withcred")
 }

@@ -140,3 +140,13 @@ func normalize(o Object) Object {
 	n.StringData = nil
 	return &n
 }
+
+// DockerConfig is the registry credentials of a dockerconfigjson or
+// dockercfg Secret.
+func (s *Secret) DockerConfig() ([]byte, bool) {
+	key := map[string]string{SecretDockerConfigJSON: ".dockerconfigjson", SecretDockercfg: ".dockercfg"}[s.Type]
+	if key == "" {
+		return nil, false
+	}
+	return s.Values()[key], true
+}

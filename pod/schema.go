@@ -36,7 +36,7 @@ var schema = map[reflect.Type]rules{
 		notSupported: []string{
 			"activeDeadlineSeconds", "affinity", "automountServiceAccountToken",
 			"enableServiceLinks", "ephemeralContainers", "hostIPC", "hostPID",
-			"imagePullSecrets", "nodeName", "nodeSelector", "os", "overhead",
+			"nodeName", "nodeSelector", "os", "overhead",
 			"preemptionPolicy", "priority", "priorityClassName", "readinessGates",
 			"resourceClaims", "resources", "schedulerName",
 			"schedulingGates", "serviceAccount",

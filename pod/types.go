@@ -70,6 +70,14 @@ type PodSpec struct {
 	HostAliases []HostAlias   `json:"hostAliases,omitempty" yaml:"hostAliases,omitempty"`
 	// RuntimeClassName selects the stage: see runtimeclass.go.
 	RuntimeClassName string `json:"runtimeClassName,omitempty" yaml:"runtimeClassName,omitempty"`
+	// ImagePullSecrets name Secrets (dockerconfigjson or dockercfg) of the
+	// pod's namespace whose credentials its pulls use.
+	ImagePullSecrets []LocalObjectReference `json:"imagePullSecrets,omitempty" yaml:"imagePullSecrets,omitempty"`
+}
+
+// LocalObjectReference names an object in the pod's namespace.
+type LocalObjectReference struct {
+	Name string `json:"name" yaml:"name"`
 }
 
 type Container struct {

@@ -207,6 +207,9 @@ func (s *PodSpec) validate(v *validator) {
 	if s.Hostname != "" {
 		v.label("spec.hostname", s.Hostname)
 	}
+	for i, r := range s.ImagePullSecrets {
+		v.objectName(fmt.Sprintf("spec.imagePullSecrets[%d].name", i), r.Name)
+	}
 	s.validateNetwork(v)
 	s.SecurityContext.validate(v)
 	if msg := RuntimeClassProblem(s.RuntimeClassName); msg != "" {

@@ -313,3 +313,25 @@ func (m *Manager) usersOf(kind, namespace, name string) ([]string, error) {
 	}
 	return users, nil
 }
+
+// pullSecrets reads the Docker configs of the pod's imagePullSecrets. One
+// that is missing or of another type is skipped with a warning, as the
+// kubelet does: the pull may not need it, and fails clearly if it does.
+func (m *Manager) pullSecrets(p *pod.Pod) [][]byte {
+	var out [][]byte
+	for i, r := range p.Spec.ImagePullSecrets {
+		field := fmt.Sprintf("spec.imagePullSecrets[%d].name", i)
+		s, err := m.Objects.Get(objects.KindSecret, p.Metadata.Namespace, r.Name)
+		if err != nil {
+			fmt.Fprintf(m.Warnings, "Warning: %v; pulling without it\n", p.Source.Errorf(field, "%v", err))
+			continue
+		}
+		cfg, ok := s.Object.(*objects.Secret).DockerConfig()
+		if !ok {
+			fmt.Fprintf(m.Warnings, "Warning: %v\n", p.Source.Errorf(field, "secret %q is of type %s, not %s: not used for pulls", r.Name, s.Object.(*objects.Secret).Type, objects.SecretDockerConfigJSON))
+			continue
+		}
+		out = append(out, cfg)
+	}
+	return out
+}

@@ -20,9 +20,10 @@ import (
 // ImageResolver finds a pod's images; the image store implements it.
 type ImageResolver interface {
 	Resolve(ref string) (*plan.Image, error)
-	// Pull fetches ref from its registry (under the signature policy) and
-	// returns the stored image.
-	Pull(ctx context.Context, ref string) (*plan.Image, error)
+	// Pull fetches ref from its registry (under the signature policy),
+	// with the credentials of secrets (Docker config documents) before
+	// the host's, and returns the stored image.
+	Pull(ctx context.Context, ref string, secrets [][]byte) (*plan.Image, error)
 }
 
 // compile resolves (pulling as the pull mode says) every image of the pod,
@@ -30,12 +31,13 @@ type ImageResolver interface {
 // returned for the other steps that need it: it is computed once.
 func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*contract.Plan, units.Isolation, error) {
 	imgs := map[string]*plan.Image{}
+	secrets := m.pullSecrets(p)
 	all := append(append([]pod.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 	for _, c := range all {
 		if _, ok := imgs[c.Image]; ok {
 			continue
 		}
-		img, err := m.image(ctx, c, pull)
+		img, err := m.image(ctx, c, pull, secrets)
 		if err != nil {
 			return nil, units.Isolation{}, fmt.Errorf("container %q: %w", c.Name, err)
 		}
