@@ -9,7 +9,7 @@ import (
 
 func TestSecretsKeychain(t *testing.T) {
 	k, err := secretsKeychain([][]byte{
-		[]byte(`{"auths": {"r1.example": {"auth": "YWxpY2U6czNjcmV0"}}}`),        // .dockerconfigjson: alice:s3cret
+		[]byte(`{"auths": {"r1.example": {"auth": "YWxpY2U6czNjcmV0"}}}`),           // .dockerconfigjson: alice:s3cret
 		[]byte(`{"https://r2.example/v1/": {"username": "bob", "password": "pw"}}`), // .dockercfg
 	})
 	if err != nil {
