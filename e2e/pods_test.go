@@ -79,13 +79,13 @@ func TestPodLifecycle(t *testing.T) {
 		if len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME") {
 			t.Fatalf("list:\n%s", out)
 		}
-		for _, h := range []string{"NAME", "STATUS", "CONTAINERS", "RESTARTS", "AGE"} {
+		for _, h := range []string{"NAME", "READY", "STATUS", "RESTARTS", "AGE"} {
 			if !strings.Contains(lines[0], h) {
 				t.Errorf("list header lacks %s: %s", h, lines[0])
 			}
 		}
 		f := strings.Fields(lines[1])
-		if f[0] != "web" || f[1] != "Running" || f[2] != "1/1" || f[3] != "0" {
+		if f[0] != "web" || f[1] != "1/1" || f[2] != "Running" || f[3] != "0" {
 			t.Fatalf("list row: %q", lines[1])
 		}
 		var js []map[string]any

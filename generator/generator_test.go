@@ -375,6 +375,12 @@ type exitStatusSet struct {
 	Signals []int32
 }
 
+// credential is SetCredential's (say): id, data.
+type credential struct {
+	ID   string
+	Data []byte
+}
+
 // fromFile is how systemd turns a unit file's options into one property:
 // the values of every option with that key, in order, become the value.
 type fromFile struct {
@@ -393,6 +399,7 @@ var propertyOptions = map[string]fromFile{
 	"KillMode":                 {"Service", "KillMode", one(plain)},
 	"Environment":              {"Service", "Environment", environment},
 	"EnvironmentFiles":         {"Service", "EnvironmentFile", environmentFiles},
+	"SetCredential":            {"Service", "SetCredential", credentials},
 	"ExecStartPre":             {"Service", "ExecStartPre", execs},
 	"ExecStart":                {"Service", "ExecStart", execs},
 	"ExecStopPost":             {"Service", "ExecStopPost", execs},
@@ -711,6 +718,40 @@ func environment(t *testing.T, vs []string) any {
 	out := []string{}
 	for _, v := range vs {
 		out = append(out, words(t, v)...)
+	}
+	return out
+}
+
+// credentials: SetCredential=ID:DATA, where systemd 252 C-unescapes DATA
+// and resolves no specifiers. podunit writes only \\ and \xNN escapes.
+func credentials(t *testing.T, vs []string) any {
+	out := []credential{}
+	for _, v := range vs {
+		id, text, ok := strings.Cut(v, ":")
+		if !ok || id == "" {
+			t.Errorf("SetCredential=%q has no id", v)
+			continue
+		}
+		var data []byte
+		for i := 0; i < len(text); i++ {
+			switch {
+			case text[i] != '\\':
+				data = append(data, text[i])
+			case strings.HasPrefix(text[i:], `\\`):
+				data = append(data, '\\')
+				i++
+			case strings.HasPrefix(text[i:], `\x`) && i+4 <= len(text):
+				b, err := strconv.ParseUint(text[i+2:i+4], 16, 8)
+				if err != nil {
+					t.Errorf("SetCredential %s: bad escape %q", id, text[i:i+4])
+				}
+				data = append(data, byte(b))
+				i += 3
+			default:
+				t.Errorf("SetCredential %s: escape podunit does not write at %q", id, text[i:min(i+4, len(text))])
+			}
+		}
+		out = append(out, credential{ID: id, Data: data})
 	}
 	return out
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/podunit/podunit/internal/atomicfile"
+	"github.com/podunit/podunit/internal/crashpoint"
 )
 
 // layerMeta is layers/<hex>/layer.json, written inside the staging directory
@@ -152,6 +153,7 @@ func (s *Store) ensureLayer(ctx context.Context, src layerSource, stageDir strin
 		return 0, fmt.Errorf("layer %s: %w", src.diffID, err)
 	}
 	committed = true
+	crashpoint.Hit("image/layer")
 	if err := atomicfile.SyncDir(s.layersDir()); err != nil {
 		return 0, fmt.Errorf("layer %s: sync: %w", src.diffID, err)
 	}

@@ -15,6 +15,7 @@ import (
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/internal/crashpoint"
 	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/objects"
@@ -95,15 +96,16 @@ func sourceOf(p *pod.Pod) string {
 func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Action, error) {
 	name := p.Metadata.Name
 	// Everything that can be checked without touching the host is checked
-	// first, so bad input changes nothing.
+	// first, so bad input changes nothing; the unit first of all, as it
+	// needs neither images nor the network.
+	u, err := units.Compile(p, m.Host)
+	if err != nil {
+		return "", err
+	}
 	if _, _, err := m.compile(ctx, p, pullByPolicy); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {
-		return "", err
-	}
-	u, err := units.Compile(p, m.Host)
-	if err != nil {
 		return "", err
 	}
 	hash, err := p.Hash()
@@ -165,6 +167,7 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		return "", err
 	}
 	ports.Unlock()
+	crashpoint.Hit("apply/saved")
 	err = startUnit(ctx, conn, u)
 	if errors.Is(err, errUnitExists) {
 		// A leftover unit of that name (a crash before its state was
@@ -220,11 +223,13 @@ func (m *Manager) remove(ctx context.Context, conn *sd.Conn, applied *podstate.A
 	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/stopped")
 	if err := m.State.Remove(name); err != nil {
 		return err
 	}
 	if err := m.removeProjected(name); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/removed")
 	return m.releaseIsolation(name)
 }

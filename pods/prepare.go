@@ -61,10 +61,11 @@ func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*cont
 
 // PrepareOptions come from the unit's prepare command line.
 type PrepareOptions struct {
-	// Spec is the pod the unit carries (units.EncodeSpec); its name is
-	// replaced by the name prepare is given, which differs for instances
-	// of a template.
-	Spec   string
+	// Spec is the pod the unit carries (units.Spec, in the unit's
+	// credential units.SpecCredential); its name is replaced by the name
+	// prepare is given, which differs for instances of a template. Nil
+	// prepares the pod from its state.
+	Spec   []byte
 	Origin string
 	// Unit finds the unit being started, to record it with new state.
 	Unit func() (string, error)
@@ -148,7 +149,7 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 
 func (m *Manager) adopt(name string, o PrepareOptions) (*podstate.Applied, error) {
 	applied, err := m.State.Load(name)
-	if o.Spec == "" || (err != nil && !errors.Is(err, podstate.ErrNotFound)) {
+	if o.Spec == nil || (err != nil && !errors.Is(err, podstate.ErrNotFound)) {
 		return applied, err
 	}
 	p, err := units.DecodeSpec(o.Spec)

@@ -2,7 +2,6 @@ package units
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"strconv"
 
@@ -54,7 +53,7 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 	if g := p.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = uint64(*g)
 	}
-	spec, err := EncodeSpec(p)
+	spec, err := Spec(p)
 	if err != nil {
 		return nil, err
 	}
@@ -79,8 +78,11 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		// The unit carries its pod: prepare (re)creates the pod's state from
 		// this spec whenever it differs, so a unit file copied to another
 		// host, generated at boot or started transiently runs the same pod.
+		// It travels as a credential, not on prepare's command line, where
+		// `systemctl status` and every process listing would show it.
+		Credentials: []Credential{{ID: SpecCredential, Data: spec}},
 		ExecStartPre: []Command{
-			{Argv: h.internal("prepare", "--spec="+spec, name)},
+			{Argv: h.internal("prepare", name)},
 		},
 		ExecStart: Command{Argv: start.Argv, Expand: start.Expand},
 		ExecStopPost: []Command{
@@ -100,22 +102,32 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 	return u, nil
 }
 
-// EncodeSpec is the pod's canonical JSON in URL-safe base64: one word on
-// an Exec line, with nothing systemd would expand (%, $) or split.
-func EncodeSpec(p *pod.Pod) (string, error) {
+// SpecCredential is the credential that carries the pod's spec: prepare
+// reads it from $CREDENTIALS_DIRECTORY.
+const SpecCredential = "podunit.pod"
+
+// MaxSpecBytes bounds a pod's spec as its unit carries it (canonical JSON,
+// or in a unit file its escaped form, the larger). systemd 252 keeps a
+// unit's credentials in unswappable memory and refuses more than 1 MiB of
+// them, and a unit file line holds at most 1 MiB; half of that leaves
+// room for other credentials. Kubernetes' own bound on a whole object is
+// 1.5 MiB, on its annotations 256 KiB.
+const MaxSpecBytes = 512 << 10
+
+// Spec is the pod's canonical JSON, the data of its SpecCredential.
+func Spec(p *pod.Pod) ([]byte, error) {
 	b, err := p.Canonical()
 	if err != nil {
-		return "", fmt.Errorf("canonical form of pod %q: %w", p.Metadata.Name, err)
+		return nil, fmt.Errorf("canonical form of pod %q: %w", p.Metadata.Name, err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	if n := max(len(b), len(credentialText(b))); n > MaxSpecBytes {
+		return nil, fmt.Errorf("pod %q is %d KiB as its unit carries it; podunit runs pods of at most %d KiB (the spec travels to the unit as a systemd credential, which systemd caps at 1 MiB per unit)", p.Metadata.Name, (n+1023)>>10, MaxSpecBytes>>10)
+	}
+	return b, nil
 }
 
-// DecodeSpec reverses EncodeSpec.
-func DecodeSpec(s string) (*pod.Pod, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("pod spec in the unit: %w", err)
-	}
+// DecodeSpec reads a pod back from Spec's bytes.
+func DecodeSpec(b []byte) (*pod.Pod, error) {
 	pods, err := pod.Decode("<unit spec>", bytes.NewReader(b))
 	if err != nil {
 		return nil, err

@@ -23,9 +23,12 @@ type Unit struct {
 	// EnvironmentFiles are read (when they exist) just before each
 	// command runs, so ExecStartPre can set variables for ExecStart.
 	EnvironmentFiles []string
-	ExecStartPre     []Command
-	ExecStart        Command
-	ExecStopPost     []Command
+	// Credentials reach every command of the unit as files in
+	// $CREDENTIALS_DIRECTORY (SetCredential=).
+	Credentials  []Credential
+	ExecStartPre []Command
+	ExecStart    Command
+	ExecStopPost []Command
 
 	Restart string
 	// RestartSec is the pause before systemd restarts a pod whose podinit
@@ -51,6 +54,13 @@ type Unit struct {
 	// instance marks a template: the instance token becomes %i when the
 	// file is written.
 	instance bool
+}
+
+// Credential is one SetCredential=: data systemd hands to the unit's
+// commands without a command line or environment variable.
+type Credential struct {
+	ID   string
+	Data []byte
 }
 
 // Command is one Exec*= line.
