@@ -484,7 +484,7 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, quantity boo
 				}
 				d.value(kv.val, fpath, v.Field(i), isQuantity(t, name))
 			case isNotSupported(t, name):
-				d.errorAt(kv.key, fpath, "field is not supported by podunit")
+				d.errorAt(kv.key, fpath, notSupportedMsg(t, name))
 			default:
 				d.errorAt(kv.key, fpath, fmt.Sprintf("unknown field %q", name))
 			}

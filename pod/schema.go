@@ -19,6 +19,9 @@ type rules struct {
 	// quantities are string fields holding Kubernetes quantities, which
 	// Kubernetes also accepts as bare YAML numbers (cpu: 0.5).
 	quantities []string
+	// why says, for some notSupported fields, why podunit cannot have
+	// them.
+	why map[string]string
 }
 
 var schema = map[reflect.Type]rules{
@@ -74,6 +77,11 @@ var schema = map[reflect.Type]rules{
 	},
 	reflect.TypeFor[VolumeProjection](): {
 		notSupported: []string{"serviceAccountToken", "clusterTrustBundle", "podCertificate"},
+		why: map[string]string{
+			"serviceAccountToken": "there is no API server to issue service account tokens",
+			"clusterTrustBundle":  "there is no API server holding ClusterTrustBundles",
+			"podCertificate":      "there is no API server to sign pod certificates",
+		},
 	},
 	reflect.TypeFor[ResourceFieldSelector](): {
 		quantities: []string{"divisor"},
@@ -125,6 +133,14 @@ func fieldIndex(t reflect.Type, name string) int {
 
 func isNotSupported(t reflect.Type, name string) bool {
 	return slices.Contains(schema[t].notSupported, name)
+}
+
+// notSupportedMsg is the error for a recognised field podunit refuses.
+func notSupportedMsg(t reflect.Type, name string) string {
+	if why, ok := schema[t].why[name]; ok {
+		return "field is not supported by podunit: " + why
+	}
+	return "field is not supported by podunit"
 }
 
 func isQuantity(t reflect.Type, name string) bool {

@@ -32,7 +32,7 @@ func TestProjectedVolumeErrors(t *testing.T) {
 			[]string{`t.yaml:13:9: spec.volumes[0].projected.sources[0]: may not specify more than one source`}},
 		{"serviceAccountToken", vol("    projected:\n      sources:\n      - serviceAccountToken: {path: token}\n"),
 			[]string{
-				`t.yaml:13:9: spec.volumes[0].projected.sources[0].serviceAccountToken: field is not supported by podunit`,
+				`t.yaml:13:9: spec.volumes[0].projected.sources[0].serviceAccountToken: field is not supported by podunit: there is no API server to issue service account tokens`,
 				`t.yaml:13:9: spec.volumes[0].projected.sources[0]: must specify exactly one source: configMap, secret or downwardAPI`,
 			}},
 		{"downward field", vol("    downwardAPI:\n      items:\n      - {path: a, fieldRef: {fieldPath: spec.nodeName}}\n      - {path: b}\n      - {path: c, resourceFieldRef: {resource: limits.cpu}}\n      - {path: d, resourceFieldRef: {containerName: c, resource: limits.cpu, divisor: 1Mi}}\n"),
