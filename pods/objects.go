@@ -229,8 +229,15 @@ func allocatable(stateDir string) objects.Allocatable {
 	return a
 }
 
-// removeProjected drops a pod's projected-file volumes.
+// removeProjected drops a pod's projected-file volumes. It holds the
+// objects lock, so that an apply rewriting the volumes of running pods
+// does not make them again for a pod that just stopped.
 func (m *Manager) removeProjected(name string) error {
+	lock, err := m.Objects.Lock(false)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	if err := os.RemoveAll(m.Host.ProjectedDir(name)); err != nil {
 		return fmt.Errorf("remove the volumes of pod %q: %w", name, err)
 	}

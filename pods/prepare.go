@@ -259,12 +259,12 @@ func (m *Manager) Cleanup(name string) error {
 	if err := st.Cleanup(name); err != nil {
 		return fmt.Errorf("clean up pod %q: %w", name, err)
 	}
-	for _, d := range []string{m.Host.InRun(name, contract.ContainersDir), m.Host.PlanFile(name), m.Host.ProjectedDir(name)} {
+	for _, d := range []string{m.Host.InRun(name, contract.ContainersDir), m.Host.PlanFile(name)} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("clean up pod %q: %w", name, err)
 		}
 	}
-	return nil
+	return m.removeProjected(name)
 }
 
 // ImageInUse reports whether any pod on this host runs from the image, so
