@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
+	"github.com/opencontainers/selinux/go-selinux/label"
 	"golang.org/x/sys/unix"
 
 	"github.com/podunit/podunit/internal/atomicwriter"
@@ -197,6 +198,12 @@ func (m *Manager) writeProjected(a *podstate.Applied, iso units.Isolation) error
 		}
 		if err := atomicwriter.Write(filepath.Join(dir, v.Name), files, atomicwriter.Owner{UID: base, GID: gid}); err != nil {
 			return fmt.Errorf("volume %q: %w", v.Name, err)
+		}
+	}
+	if iso.Labels != nil {
+		// The pod's own file label, as a volume relabelled with :Z.
+		if err := label.Relabel(dir, iso.Labels.File, false); err != nil {
+			return fmt.Errorf("relabel %s: %w", dir, err)
 		}
 	}
 	return nil
