@@ -256,6 +256,27 @@ func TestObjects(t *testing.T) {
 		e.assertNoTrace("later")
 	})
 
+	t.Run("the example, and delete -f", func(t *testing.T) {
+		b, err := os.ReadFile("../examples/greeter.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := e.write("greeter.yaml", string(b))
+		e.must("podunit", "apply", "-f", path)
+		e.eventually(10*time.Second, "the page from the ConfigMap", func() bool {
+			out, _, _ := e.run("podunit", "exec", "greeter", "--", "wget", "-qO-", "http://127.0.0.1:8081/")
+			return strings.Contains(out, "served from a ConfigMap")
+		})
+		if got := e.must("podunit", "exec", "greeter", "--", "cat", "/etc/podinfo/memory-limit", "/etc/creds/username"); !strings.HasSuffix(got, "admin") {
+			t.Errorf("downward API and secret files: %q", got)
+		}
+		out := e.must("podunit", "delete", "-f", path)
+		if out != "pod/greeter deleted\nconfigmap/greeter-config deleted\nsecret/greeter-secret deleted\n" {
+			t.Errorf("delete -f: %q", out)
+		}
+		e.assertNoTrace("greeter")
+	})
+
 	t.Run("delete and gc leave no volume", func(t *testing.T) {
 		e.must("podunit", "delete", "app")
 		e.assertNoTrace("app")
