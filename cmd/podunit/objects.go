@@ -66,7 +66,7 @@ value is replaced by its size.`,
 				}
 			}
 			if output == "" {
-				return printObjectTable(cmd.OutOrStdout(), kind, list, all)
+				return printObjectTable(cmd.OutOrStdout(), kind, list, all, namespace)
 			}
 			views := make([]any, len(list))
 			for i, s := range list {
@@ -87,9 +87,13 @@ value is replaced by its size.`,
 	return cmd
 }
 
-func printObjectTable(w io.Writer, kind string, list []*objects.Stored, namespaces bool) error {
+func printObjectTable(w io.Writer, kind string, list []*objects.Stored, namespaces bool, namespace string) error {
 	if len(list) == 0 {
-		fmt.Fprintln(w, "No resources found")
+		if namespaces {
+			fmt.Fprintln(w, "No resources found")
+		} else {
+			fmt.Fprintf(w, "No resources found in %s namespace.\n", namespace)
+		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
