@@ -24,7 +24,8 @@ FUZZ_TARGETS := FuzzDecode:./pod/ FuzzDecodeManifests:./objects/ FuzzUnpack:./im
 FUZZ_TARGETS_SMALL := FuzzPolicy:./images/ FuzzRegistriesConf:./images/ \
 	FuzzRegistriesD:./images/ FuzzAuthFile:./images/ FuzzSignaturePayload:./images/ \
 	FuzzProfile:./seccomp/ FuzzResolv:./network/ FuzzIptablesSave:./network/ \
-	FuzzRecord:./network/ FuzzPlan:./contract/ FuzzStatus:./contract/
+	FuzzRecord:./network/ FuzzPlan:./contract/ FuzzStatus:./contract/ \
+	FuzzExpand:./internal/expansion/
 
 .PHONY: all build deps test test-unit test-e2e fuzz fuzz-long lint demo bench install clean clean-testhost
 

@@ -102,6 +102,21 @@ spec:
     command: ["sh", "-c", "sleep 8; exit 0"]
 `
 
+const initPod = `apiVersion: v1
+kind: Pod
+metadata: {name: initp}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: setup
+    image: localhost/busybox:1.35
+    command: ["sleep", "6"]
+  containers:
+  - name: c
+    image: localhost/busybox:1.35
+    command: ["sleep", "1000"]
+`
+
 func TestKubectlHabits(t *testing.T) {
 	e := boot(t)
 
@@ -222,6 +237,33 @@ spec:
 		if errOut := e.fails("podunit", "wait", "--for=condition=Ready", "pod/nosuch", "--timeout=2s"); !strings.Contains(errOut, "not found") {
 			t.Fatalf("wait for a pod that does not exist: %s", errOut)
 		}
+	})
+
+	t.Run("initializing", func(t *testing.T) {
+		// apply returns once the pod runs, after its init container: wait
+		// in the meantime.
+		apply, err := e.h.StartProcess(t.Context(), "podunit", "apply", "-f", e.write("initp.yaml", initPod))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer apply.Kill()
+		e.eventually(20*time.Second, "Init:0/1 in list", func() bool {
+			out, _, _ := e.run("podunit", "list")
+			return strings.Contains(firstLineWith(out, "initp"), "Init:0/1")
+		})
+		if s := e.kubectlStatus("initp"); s.condition("Initialized") != "False" || s.condition("Ready") != "False" {
+			t.Fatalf("conditions while the init container runs: %+v", s.Conditions)
+		}
+		if out := e.must("podunit", "wait", "--for=condition=Initialized", "pod/initp", "--timeout=30s"); out != "pod/initp condition met\n" {
+			t.Fatalf("wait for Initialized: %q", out)
+		}
+		if s := e.status("initp"); len(s.Init) != 1 || s.Init[0].State != "Terminated" || s.Init[0].ExitCode == nil || *s.Init[0].ExitCode != 0 {
+			t.Fatalf("Initialized before the init container completed: %+v", s.Init)
+		}
+		if code, err := apply.Wait(); code != 0 || err != nil {
+			t.Fatalf("apply: exit %d %v: %s", code, err, apply.Stderr())
+		}
+		e.must("podunit", "delete", "initp")
 	})
 
 	t.Run("wait for delete", func(t *testing.T) {

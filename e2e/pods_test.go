@@ -575,7 +575,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"malformed", "apiVersion: v1\nkind: Pod\nmetadata: {name: x\n", []string{"malformed.yaml:"}},
 		{"unknown-field", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - name: a\n    image: localhost/busybox:1.35\n    colour: blue\n", []string{"unknown-field.yaml:8:5", "colour"}},
-		{"unsupported", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  nodeName: n1\n  containers:\n  - {name: a, image: localhost/busybox:1.35}\n", []string{"unsupported.yaml:5:3", "spec.nodeName", "not supported"}},
+		{"unsupported", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  ephemeralContainers: []\n  containers:\n  - {name: a, image: localhost/busybox:1.35}\n", []string{"unsupported.yaml:5:3", "spec.ephemeralContainers", "not supported"}},
 		{"duplicate", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - {name: a, image: localhost/busybox:1.35}\n  - {name: a, image: localhost/busybox:1.35}\n", []string{"duplicate.yaml:7", "spec.containers[1].name", "duplicate"}},
 		{"bad-name", "apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\nspec:\n  containers:\n  - {name: a, image: localhost/busybox:1.35}\n", []string{"bad-name.yaml:3", "metadata.name"}},
 		{"missing-image", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - {name: a, image: localhost/nothere:1}\n", []string{"localhost/nothere:1", "missing-image.yaml:1", "podunit image load"}},

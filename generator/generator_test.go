@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -410,7 +411,11 @@ var propertyOptions = map[string]fromFile{
 	"TimeoutStopUSec":          {"Service", "TimeoutStopSec", one(seconds)},
 	"TasksMax":                 {"Service", "TasksMax", one(unsigned)},
 	"MemoryMax":                {"Service", "MemoryMax", one(unsigned)},
+	"MemoryLow":                {"Service", "MemoryLow", one(unsigned)},
+	"CPUWeight":                {"Service", "CPUWeight", one(unsigned)},
 	"CPUQuotaPerSecUSec":       {"Service", "CPUQuota", one(percent)},
+	"LogRateLimitIntervalUSec": {"Service", "LogRateLimitIntervalSec", one(timeSpan)},
+	"LogRateLimitBurst":        {"Service", "LogRateLimitBurst", one(unsigned32)},
 }
 
 // checkProperties: each property of the transient unit is what systemd
@@ -600,6 +605,17 @@ func unsigned(t *testing.T, v string) any {
 		t.Error(err)
 	}
 	return n
+}
+
+func unsigned32(t *testing.T, v string) any { return uint32(unsigned(t, v).(uint64)) }
+
+// timeSpan: a time span with a unit (30s, 1500ms), as µs.
+func timeSpan(t *testing.T, v string) any {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Error(err)
+	}
+	return uint64(d.Microseconds())
 }
 
 // seconds: a time span without a unit is seconds; the property is in µs.
@@ -802,5 +818,22 @@ func TestMissingDirs(t *testing.T) {
 	res := Generate([]string{filepath.Join(t.TempDir(), "none")}, units.DefaultHost)
 	if len(res.Units) != 0 || len(res.Errors) != 0 {
 		t.Fatalf("missing directory: %+v", res)
+	}
+}
+
+// TestWarnings: a manifest the generator accepts with warnings yields its
+// unit and the warnings, for the journal.
+func TestWarnings(t *testing.T) {
+	dir := t.TempDir()
+	m := "apiVersion: v1\nkind: Pod\nmetadata: {name: w}\nspec:\n  nodeName: n1\n  containers: [{name: c, image: localhost/busybox:1.35}]\n"
+	if err := os.WriteFile(filepath.Join(dir, "w.yaml"), []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := Generate([]string{dir}, units.DefaultHost)
+	if len(res.Units) != 1 || len(res.Errors) != 0 {
+		t.Fatalf("units %d, errors %v", len(res.Units), res.Errors)
+	}
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0].String(), filepath.Join(dir, "w.yaml")+":5:13: spec.nodeName: ") {
+		t.Errorf("warnings %v", res.Warnings)
 	}
 }

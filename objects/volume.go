@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/podunit/podunit/internal/atomicwriter"
+	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 )
 
@@ -21,10 +22,10 @@ type Getter func(kind, name string) (Object, error)
 // writes them; owners are the caller's. A missing object or key that is
 // not optional, or two sources writing one path, is an error naming the
 // manifest field.
-func Payload(p *pod.Pod, vol int, info PodInfo, get Getter) (map[string]atomicwriter.File, error) {
+func Payload(p *pod.Pod, vol int, rt plan.Runtime, get Getter) (map[string]atomicwriter.File, error) {
 	v := p.Spec.Volumes[vol]
 	f := fmt.Sprintf("spec.volumes[%d]", vol)
-	w := &payload{pod: p, info: info, get: get, files: map[string]atomicwriter.File{}, from: map[string]string{}}
+	w := &payload{pod: p, rt: rt, get: get, files: map[string]atomicwriter.File{}, from: map[string]string{}}
 	var err error
 	switch {
 	case v.ConfigMap != nil:
@@ -109,7 +110,7 @@ func mode(m *int64) fs.FileMode {
 
 type payload struct {
 	pod   *pod.Pod
-	info  PodInfo
+	rt    plan.Runtime
 	get   Getter
 	files map[string]atomicwriter.File
 	from  map[string]string // path → the field of the source that wrote it
@@ -169,13 +170,7 @@ func (w *payload) keys(f, nameField, kind, name string, items []pod.KeyToPath, o
 func (w *payload) downward(f string, items []pod.DownwardAPIVolumeFile, def fs.FileMode) error {
 	for i, it := range items {
 		itf := fmt.Sprintf("%s.items[%d]", f, i)
-		var val string
-		var err error
-		if it.FieldRef != nil {
-			val, err = FieldValue(w.pod, w.info, it.FieldRef.FieldPath)
-		} else {
-			val, err = ResourceValue(w.pod, w.info, it.ResourceFieldRef)
-		}
+		val, err := downwardValue(w.pod, w.rt, it)
 		if err != nil {
 			return w.pod.Source.Errorf(itf, "%v", err)
 		}

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+
+	"github.com/podunit/podunit/plan"
 )
 
 // store is a Getter over the objects of a manifest.
@@ -44,8 +46,8 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := PodInfo{UID: "u-1", Allocatable: Allocatable{CPUMillis: 4000, MemoryBytes: 8 << 30}}
-	files, err := Payload(pods[0], 0, info, store(objs))
+	rt := plan.Runtime{UID: "u-1", Allocatable: plan.Allocatable{CPUMillis: 4000, MemoryBytes: 8 << 30}}
+	files, err := Payload(pods[0], 0, rt, store(objs))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -295,6 +295,12 @@ func decodeDocument(file string, doc *yaml.Node, kinds Kinds) (decoded, []error)
 	if len(errs) > 0 {
 		return decoded{}, errs
 	}
+	if out.pod != nil {
+		slices.SortStableFunc(v.warnings, func(a, b *Warning) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+		})
+		out.pod.Warnings = v.warnings
+	}
 	out.nameAt = d.pos["metadata.name"]
 	return out, nil
 }

@@ -2,7 +2,6 @@ package pod
 
 import (
 	"fmt"
-	"math/big"
 	"path"
 	"regexp"
 	"slices"
@@ -44,20 +43,6 @@ type DownwardAPIVolumeFile struct {
 	FieldRef         *ObjectFieldSelector   `json:"fieldRef,omitempty" yaml:"fieldRef,omitempty"`
 	ResourceFieldRef *ResourceFieldSelector `json:"resourceFieldRef,omitempty" yaml:"resourceFieldRef,omitempty"`
 	Mode             *int64                 `json:"mode,omitempty" yaml:"mode,omitempty"`
-}
-
-// ObjectFieldSelector selects a field of the pod (downward API).
-type ObjectFieldSelector struct {
-	APIVersion string `json:"apiVersion,omitempty" yaml:"apiVersion,omitempty"`
-	FieldPath  string `json:"fieldPath" yaml:"fieldPath"`
-}
-
-// ResourceFieldSelector selects a container's limit or request; Divisor
-// is a quantity (default 1).
-type ResourceFieldSelector struct {
-	ContainerName string `json:"containerName,omitempty" yaml:"containerName,omitempty"`
-	Resource      string `json:"resource" yaml:"resource"`
-	Divisor       string `json:"divisor,omitempty" yaml:"divisor,omitempty"`
 }
 
 type ProjectedVolumeSource struct {
@@ -117,14 +102,10 @@ func (p *Pod) HasProjected() bool {
 	return slices.ContainsFunc(p.Spec.Volumes, func(v Volume) bool { return v.IsProjected() })
 }
 
-var fieldPathSubscript = regexp.MustCompile(`^metadata\.(labels|annotations)\['(.*)'\]$`)
-
 // volumeFieldPaths are the pod fields a downwardAPI volume can project
-// (Kubernetes' validVolumeDownwardAPIFieldPathExpressions).
-var volumeFieldPaths = []string{"metadata.name", "metadata.namespace", "metadata.labels", "metadata.annotations", "metadata.uid"}
-
-// resourceNames are what resourceFieldRef selects.
-var resourceNames = []string{"limits.cpu", "limits.memory", "limits.ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage"}
+// (Kubernetes' validVolumeDownwardAPIFieldPathExpressions); labels and
+// annotations whole, or one key.
+var volumeFieldPaths = []string{FieldName, FieldNamespace, FieldLabels, FieldAnnotations, FieldUID}
 
 func (v *validator) fileMode(field string, mode *int64) {
 	if mode != nil && (*mode < 0 || *mode > 0o777) {
@@ -187,7 +168,7 @@ func (v *validator) objectName(field, name string) {
 	}
 }
 
-func (v *validator) downwardItems(f string, items []DownwardAPIVolumeFile, containers map[string]bool, ps paths) {
+func (v *validator) downwardItems(f string, items []DownwardAPIVolumeFile, containers []string, ps paths) {
 	for i, it := range items {
 		itf := fmt.Sprintf("%s.items[%d]", f, i)
 		v.projectedPath(itf+".path", it.Path)
@@ -199,52 +180,37 @@ func (v *validator) downwardItems(f string, items []DownwardAPIVolumeFile, conta
 		case it.FieldRef != nil && it.ResourceFieldRef != nil:
 			v.errorf(itf, "fieldRef and resourceFieldRef can not be specified simultaneously")
 		case it.FieldRef != nil:
-			v.fieldRef(itf+".fieldRef", it.FieldRef, volumeFieldPaths)
+			v.volumeFieldRef(itf+".fieldRef", it.FieldRef)
+		case it.ResourceFieldRef.ContainerName == "":
+			// A file belongs to no container: it must name one.
+			v.errorf(itf+".resourceFieldRef.containerName", "required value")
 		default:
-			v.resourceFieldRef(itf+".resourceFieldRef", it.ResourceFieldRef, containers, true)
+			it.ResourceFieldRef.validate(v, itf+".resourceFieldRef", containers)
 		}
 	}
 }
 
-func (v *validator) fieldRef(f string, r *ObjectFieldSelector, allowed []string) {
+func (v *validator) volumeFieldRef(f string, r *ObjectFieldSelector) {
 	if r.APIVersion != "" && r.APIVersion != "v1" {
 		v.errorf(f+".apiVersion", "unsupported value %q (want v1)", truncate(r.APIVersion))
 	}
-	if r.FieldPath == "" {
-		v.errorf(f+".fieldPath", "required value")
-		return
-	}
-	if m := fieldPathSubscript.FindStringSubmatch(r.FieldPath); m != nil {
-		if msg := qualifiedNameProblem(strings.ToLower(m[2])); msg != "" {
-			v.errorf(f+".fieldPath", "invalid key %q: %s", truncate(m[2]), msg)
-		}
-		return
-	}
-	if slices.Contains(allowed, r.FieldPath) {
-		return
-	}
-	v.errorf(f+".fieldPath", "unsupported value %q (want one of %s, or metadata.labels['KEY'] or metadata.annotations['KEY'])", truncate(r.FieldPath), strings.Join(allowed, ", "))
-}
-
-func (v *validator) resourceFieldRef(f string, r *ResourceFieldSelector, containers map[string]bool, needContainer bool) {
+	pf := f + ".fieldPath"
+	path, key := SplitFieldPath(r.FieldPath)
 	switch {
-	case r.ContainerName == "" && needContainer:
-		v.errorf(f+".containerName", "required value")
-	case r.ContainerName != "" && !containers[r.ContainerName]:
-		v.errorf(f+".containerName", "container %q not found in the pod", truncate(r.ContainerName))
-	}
-	if !slices.Contains(resourceNames, r.Resource) {
-		v.errorf(f+".resource", "unsupported value %q (want one of %s)", truncate(r.Resource), strings.Join(resourceNames, ", "))
-		return
-	}
-	if _, err := DivisorOf(r); err != nil {
-		v.errorf(f+".divisor", "%v", err)
+	case r.FieldPath == "":
+		v.errorf(pf, "required value")
+	case key != "" && (path == FieldLabels || path == FieldAnnotations):
+		if msg := qualifiedNameProblem(strings.ToLower(key)); msg != "" {
+			v.errorf(pf, "invalid key %q: %s", truncate(key), msg)
+		}
+	case key != "" || !slices.Contains(volumeFieldPaths, path):
+		v.errorf(pf, "unsupported value %q (want one of %s, or %s['key'] or %s['key'])", truncate(r.FieldPath), strings.Join(volumeFieldPaths, ", "), FieldLabels, FieldAnnotations)
 	}
 }
 
 // validateProjected checks a projected-file volume's source. containers
 // are the pod's container names, for resourceFieldRef.
-func (vol *Volume) validateProjected(v *validator, f string, containers map[string]bool) {
+func (vol *Volume) validateProjected(v *validator, f string, containers []string) {
 	ps := paths{}
 	switch {
 	case vol.ConfigMap != nil:
@@ -309,38 +275,4 @@ func ConfigMapKeyProblem(k string) string {
 		return "must not start with '..'"
 	}
 	return ""
-}
-
-var (
-	cpuDivisors    = []string{"1m", "1"}
-	memoryDivisors = []string{"1", "1k", "1M", "1G", "1T", "1P", "1E", "1Ki", "1Mi", "1Gi", "1Ti", "1Pi", "1Ei"}
-)
-
-// DivisorOf is a resourceFieldRef's divisor (default 1), one of those the
-// API server allows for its resource.
-func DivisorOf(r *ResourceFieldSelector) (*big.Rat, error) {
-	d := r.Divisor
-	if d == "" {
-		d = "1"
-	}
-	allowed := memoryDivisors
-	if strings.HasSuffix(r.Resource, ".cpu") {
-		allowed = cpuDivisors
-	}
-	if !slices.Contains(allowed, d) {
-		return nil, fmt.Errorf("unsupported value %q (want one of %s)", truncate(d), strings.Join(allowed, ", "))
-	}
-	return ParseQuantity(d)
-}
-
-// ResourceValue is the text the downward API gives for value (cores for
-// cpu, bytes otherwise) divided by the divisor, rounded up, as the
-// kubelet's ExtractContainerResourceValue.
-func ResourceValue(value, divisor *big.Rat) string {
-	q := new(big.Rat).Quo(value, divisor)
-	n, m := new(big.Int).DivMod(q.Num(), q.Denom(), new(big.Int))
-	if m.Sign() != 0 {
-		n.Add(n, big.NewInt(1))
-	}
-	return n.String()
 }

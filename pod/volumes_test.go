@@ -37,10 +37,10 @@ func TestProjectedVolumeErrors(t *testing.T) {
 			}},
 		{"downward field", vol("    downwardAPI:\n      items:\n      - {path: a, fieldRef: {fieldPath: spec.nodeName}}\n      - {path: b}\n      - {path: c, resourceFieldRef: {resource: limits.cpu}}\n      - {path: d, resourceFieldRef: {containerName: c, resource: limits.cpu, divisor: 1Mi}}\n"),
 			[]string{
-				`t.yaml:13:41: spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath: unsupported value "spec.nodeName" (want one of metadata.name, metadata.namespace, metadata.labels, metadata.annotations, metadata.uid, or metadata.labels['KEY'] or metadata.annotations['KEY'])`,
+				`t.yaml:13:41: spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath: unsupported value "spec.nodeName" (want one of metadata.name, metadata.namespace, metadata.labels, metadata.annotations, metadata.uid, or metadata.labels['key'] or metadata.annotations['key'])`,
 				`t.yaml:14:9: spec.volumes[0].downwardAPI.items[1]: must specify one of fieldRef or resourceFieldRef`,
 				`t.yaml:15:37: spec.volumes[0].downwardAPI.items[2].resourceFieldRef.containerName: required value`,
-				`t.yaml:16:87: spec.volumes[0].downwardAPI.items[3].resourceFieldRef.divisor: unsupported value "1Mi" (want one of 1m, 1)`,
+				`t.yaml:16:87: spec.volumes[0].downwardAPI.items[3].resourceFieldRef.divisor: divisor "1Mi" is not supported with the cpu resource (want one of 1m, 1)`,
 			}},
 		{"downward unknown container", vol("    downwardAPI:\n      items: [{path: a, resourceFieldRef: {containerName: x, resource: limits.memory}}]\n"),
 			[]string{`t.yaml:12:59: spec.volumes[0].downwardAPI.items[0].resourceFieldRef.containerName: container "x" not found in the pod`}},

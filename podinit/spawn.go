@@ -22,8 +22,8 @@ type reportMsg struct {
 	err error
 }
 
-// spawn starts one instance of c (its restart'th restart) through the
-// helper and returns its PID.
+// spawn starts one instance of c (restart: how many ran before it, for
+// its journal lines) through the helper and returns its PID.
 // The caller must register the PID before it handles the next reaped
 // child: the reaper may collect a fast-exiting container at any time.
 // The output pipes are pumped by logs until the last writer closes them,

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
 	"github.com/podunit/podunit/objects"
+	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
 	"github.com/podunit/podunit/units"
@@ -44,6 +46,10 @@ func New(h units.Host, images ImageResolver) *Manager {
 	m.Net.Warnings = m.Warnings
 	return m
 }
+
+// unitExistsTries bounds how often apply stops a unit of the pod's name
+// that is in the way and tries again: about two seconds.
+const unitExistsTries = 20
 
 // Action is what apply did to one pod, in kubectl's words.
 type Action string
@@ -102,7 +108,13 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 	if err != nil {
 		return "", err
 	}
-	if _, _, err := m.compile(ctx, p, pullByPolicy); err != nil {
+	imgs, iso, err := m.resolve(ctx, p, pullByPolicy)
+	if err != nil {
+		return "", err
+	}
+	// The pod's addresses are not known yet; prepare compiles the plan
+	// again with them.
+	if _, err := m.compile(p, imgs, iso, plan.Runtime{}); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {
@@ -169,10 +181,15 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 	ports.Unlock()
 	crashpoint.Hit("apply/saved")
 	err = startUnit(ctx, conn, u)
-	if errors.Is(err, errUnitExists) {
+	for try := 0; errors.Is(err, errUnitExists) && try < unitExistsTries; try++ {
 		// A leftover unit of that name (a crash before its state was
-		// written). Stopping it first on every apply would cost two more
+		// written), or the one just stopped, which systemd unloads only
+		// once the mount of its credentials is gone: a moment later on a
+		// busy host. Stopping it first on every apply would cost two more
 		// round trips to systemd on the start path.
+		if try > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
 		if err = stopUnit(ctx, conn, u.Name); err == nil {
 			err = startUnit(ctx, conn, u)
 		}

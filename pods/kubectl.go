@@ -55,7 +55,7 @@ func conditions(s *PodStatus) []Condition {
 	init := Condition{Type: Initialized, Status: ConditionTrue, LastTransitionTime: podStart}
 	var incomplete []string
 	for _, c := range s.Init {
-		if c.Status.State == contract.StateTerminated && c.ExitCode != nil && *c.ExitCode == 0 {
+		if completed(c.Status) {
 			init.LastTransitionTime = later(init.LastTransitionTime, parseTime(c.FinishedAt))
 			continue
 		}
@@ -95,6 +95,11 @@ func conditions(s *PodStatus) []Condition {
 	podReady := ready
 	podReady.Type = Ready
 	return []Condition{init, ready, podReady}
+}
+
+// completed: the container ended with exit code 0 and will not run again.
+func completed(st contract.Status) bool {
+	return st.State == contract.StateTerminated && st.ExitCode != nil && *st.ExitCode == 0
 }
 
 func anyStarted(cs []ContainerStatus) bool {
@@ -144,7 +149,7 @@ func (s *PodStatus) Display() string {
 	}
 	for i, c := range s.Init {
 		switch {
-		case c.Status.State == contract.StateTerminated && c.ExitCode != nil && *c.ExitCode == 0:
+		case completed(c.Status):
 			continue
 		case c.Status.State == contract.StateTerminated:
 			return "Init:" + exitWord(c.Status)

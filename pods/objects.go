@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/podunit/podunit/internal/atomicwriter"
 	"github.com/podunit/podunit/objects"
+	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
 	"github.com/podunit/podunit/units"
@@ -50,7 +50,7 @@ func (m *Manager) ApplyObjects(objs []objects.Object, pods []*pod.Pod, report fu
 		}
 	}
 	for _, p := range pods {
-		if err := m.resolveObjects(p, objects.PodInfo{}, m.getter(p.Metadata.Namespace, objs)); err != nil {
+		if err := m.resolveObjects(p, plan.Runtime{}, m.getter(p.Metadata.Namespace, objs)); err != nil {
 			errs = append(errs, fmt.Errorf("pod/%s: %w", p.Metadata.Name, err))
 		}
 	}
@@ -90,10 +90,10 @@ func (m *Manager) getter(namespace string, objs []objects.Object) objects.Getter
 
 // resolveObjects checks that everything the pod takes from objects is
 // there: its projected volumes' files.
-func (m *Manager) resolveObjects(p *pod.Pod, info objects.PodInfo, get objects.Getter) error {
+func (m *Manager) resolveObjects(p *pod.Pod, rt plan.Runtime, get objects.Getter) error {
 	for i, v := range p.Spec.Volumes {
 		if v.IsProjected() {
-			if _, err := objects.Payload(p, i, info, get); err != nil {
+			if _, err := objects.Payload(p, i, rt, get); err != nil {
 				return err
 			}
 		}
@@ -164,7 +164,8 @@ func (m *Manager) writeProjected(a *podstate.Applied, iso units.Isolation) error
 	if sc := p.Spec.SecurityContext; sc != nil && sc.FSGroup != nil {
 		gid, fsGroup = base+int(*sc.FSGroup), true
 	}
-	info := objects.PodInfo{UID: a.UID, Allocatable: allocatable(m.Host.StateDir)}
+	// Volumes project no addresses: the pod's network may not exist yet.
+	rt := m.runtimeFacts(a, nil)
 	get := m.getter(p.Metadata.Namespace, nil)
 	dir := m.Host.ProjectedDir(p.Metadata.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -184,7 +185,7 @@ func (m *Manager) writeProjected(a *podstate.Applied, iso units.Isolation) error
 				return fmt.Errorf("volume %q: %w", v.Name, err)
 			}
 		}
-		files, err := objects.Payload(p, i, info, get)
+		files, err := objects.Payload(p, i, rt, get)
 		if err != nil {
 			return err
 		}
@@ -219,21 +220,6 @@ func (m *Manager) onTmpfs(dir string) error {
 		return fmt.Errorf("%s is not on a tmpfs: podunit keeps Secret volumes in memory only", m.Host.ProjectedRoot())
 	}
 	return nil
-}
-
-// allocatable is the host's capacity, what the downward API gives for a
-// limit a container does not set.
-func allocatable(stateDir string) objects.Allocatable {
-	a := objects.Allocatable{CPUMillis: int64(runtime.NumCPU()) * 1000}
-	var si unix.Sysinfo_t
-	if unix.Sysinfo(&si) == nil {
-		a.MemoryBytes = int64(si.Totalram) * int64(si.Unit)
-	}
-	var st unix.Statfs_t
-	if unix.Statfs(stateDir, &st) == nil {
-		a.EphemeralStorageBytes = int64(st.Blocks) * st.Bsize
-	}
-	return a
 }
 
 // removeProjected drops a pod's projected-file volumes. It holds the

@@ -26,10 +26,10 @@ type ImageResolver interface {
 	Pull(ctx context.Context, ref string, secrets [][]byte) (*plan.Image, error)
 }
 
-// compile resolves (pulling as the pull mode says) every image of the pod,
-// allocates (or finds) its isolation and builds its plan. The isolation is
-// returned for the other steps that need it: it is computed once.
-func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*contract.Plan, units.Isolation, error) {
+// resolve resolves (pulling as the pull mode says) every image of the
+// pod and allocates (or finds) its isolation, which is returned for the
+// other steps that need it: it is computed once.
+func (m *Manager) resolve(ctx context.Context, p *pod.Pod, pull pullMode) (map[string]*plan.Image, units.Isolation, error) {
 	imgs := map[string]*plan.Image{}
 	secrets := m.pullSecrets(p)
 	all := append(append([]pod.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
@@ -44,19 +44,22 @@ func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*cont
 		imgs[c.Image] = img
 	}
 	iso, err := m.isolate(p)
+	return imgs, iso, err
+}
+
+// compile builds the pod's plan from its images and isolation and the
+// runtime facts of this start.
+func (m *Manager) compile(p *pod.Pod, imgs map[string]*plan.Image, iso units.Isolation, rt plan.Runtime) (*contract.Plan, error) {
+	pl, err := plan.Compile(p, m.Host, iso, imgs, rt)
 	if err != nil {
-		return nil, iso, err
-	}
-	pl, err := plan.Compile(p, m.Host, iso, imgs)
-	if err != nil {
-		return nil, iso, err
+		return nil, err
 	}
 	// podinit checks the plan again when it starts; checking here too
 	// makes a bad plan an apply error instead of a unit that fails.
 	if err := pl.Validate(); err != nil {
-		return nil, iso, err
+		return nil, err
 	}
-	return pl, iso, nil
+	return pl, nil
 }
 
 // PrepareOptions come from the unit's prepare command line.
@@ -86,7 +89,7 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return err
 	}
-	pl, iso, err := m.compile(context.Background(), applied.Pod, pullAtStart)
+	imgs, iso, err := m.resolve(context.Background(), applied.Pod, pullAtStart)
 	if err != nil {
 		return err
 	}
@@ -94,7 +97,6 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return err
 	}
-	pl.UID = applied.UID
 	if err := m.Cleanup(name); err != nil {
 		return err
 	}
@@ -119,6 +121,12 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
+	// Compiled only now: the downward API reads the pod's addresses.
+	pl, err := m.compile(applied.Pod, imgs, iso, m.runtimeFacts(applied, addrs))
+	if err != nil {
+		return err
+	}
+	pl.UID = applied.UID
 	if err := m.writeEtcFiles(applied.Pod, pl.Hostname, addrs); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}

@@ -187,6 +187,10 @@ func containerStatus(dir, name, image string, init, alive bool) ContainerStatus 
 	probeless := !rec.Started && !rec.Ready
 	cs.Started = running && (rec.Started || probeless)
 	cs.Ready = running && (rec.Ready || probeless)
+	if init {
+		// The kubelet calls an init container ready once it completed.
+		cs.Ready = completed(cs.Status)
+	}
 	cs.LastState = cs.Status.Previous()
 	return cs
 }

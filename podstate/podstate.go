@@ -55,10 +55,8 @@ type Meta struct {
 	// restore starts them again after a reboot, as the kubelet brings
 	// back the pods bound to its node.
 	Persistent bool `json:"persistent,omitempty"`
-	// UID is this incarnation of the pod, as metadata.uid under an API
-	// server: Save gives every new state a new one, so a pod deleted (or
-	// changed) and applied again is a new pod. Empty for state written
-	// before podunit recorded it.
+	// UID is the pod's metadata.uid (Kubernetes gives every pod one);
+	// empty for state written before podunit kept it.
 	UID string `json:"uid,omitempty"`
 }
 
@@ -135,6 +133,7 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 		meta.Unit = units.Name(p.Metadata.Name)
 	}
 	if meta.UID == "" {
+		// A pod deleted and applied again is a new pod.
 		meta.UID = uuid.NewString()
 	}
 	if err := writeState(tmp, canon, hash, meta); err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/internal/layout"
@@ -33,6 +35,18 @@ const (
 
 	// Margin on top of the grace period for the stage and ExecStopPost.
 	stopMargin = 15
+
+	// AnnotationLogRateLimit sets journald's rate limit for the pod's
+	// unit as "BURST/INTERVAL" (e.g. "10000/30s"), or "off".
+	AnnotationLogRateLimit = "podunit.io/log-rate-limit"
+	// The default keeps a burst of a million lines whole (journald's own
+	// default, 10000 per 30 s scaled by free disk space, dropped a quarter
+	// of a 50,000-line burst; the kubelet's file logs drop nothing),
+	// while a pod that logs over ~33,000 lines/s for longer still loses
+	// lines, counted by journald, rather than rotating every other unit's
+	// logs out of the journal.
+	defaultLogBurst    = 1000000
+	defaultLogInterval = 30 * time.Second
 )
 
 // Compile turns a validated, defaulted Pod into its unit.
@@ -48,6 +62,10 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		if err != nil || tasks == 0 {
 			return nil, fmt.Errorf("metadata.annotations[%s]: want a positive integer, got %q", AnnotationTasksMax, v)
 		}
+	}
+	logLimit, err := logRateLimit(p)
+	if err != nil {
+		return nil, err
 	}
 	grace := uint64(30)
 	if g := p.Spec.TerminationGracePeriodSeconds; g != nil {
@@ -98,8 +116,29 @@ func Compile(p *pod.Pod, h Host) (*Unit, error) {
 		MemoryMax:                limits.memory,
 		CPUQuotaPercent:          limits.cpuPercent,
 		TasksMax:                 tasks,
+		CPUWeight:                limits.cpuWeight,
+		MemoryLow:                limits.memoryLow,
+		LogRateLimit:             logLimit,
 	}
 	return u, nil
+}
+
+// logRateLimit reads AnnotationLogRateLimit, or gives podunit's default.
+func logRateLimit(p *pod.Pod) (LogRateLimit, error) {
+	v, ok := p.Metadata.Annotations[AnnotationLogRateLimit]
+	if !ok {
+		return LogRateLimit{Interval: defaultLogInterval, Burst: defaultLogBurst}, nil
+	}
+	if v == "off" {
+		return LogRateLimit{}, nil
+	}
+	burst, interval, _ := strings.Cut(v, "/")
+	b, berr := strconv.ParseUint(burst, 10, 32)
+	d, derr := time.ParseDuration(interval)
+	if berr != nil || derr != nil || b == 0 || d < time.Second {
+		return LogRateLimit{}, fmt.Errorf("metadata.annotations[%s]: want BURST/INTERVAL such as 10000/30s (an interval of at least 1s), or off; got %q", AnnotationLogRateLimit, v)
+	}
+	return LogRateLimit{Interval: d, Burst: uint32(b)}, nil
 }
 
 // SpecCredential is the credential that carries the pod's spec: prepare
@@ -152,6 +191,9 @@ func (h Host) internal(step string, args ...string) []string {
 type limits struct {
 	memory     uint64
 	cpuPercent uint64
+	// From the requests.
+	cpuWeight uint64
+	memoryLow uint64
 }
 
 // podLimits sums the containers' limits, as the kubelet sizes a pod's
@@ -189,5 +231,57 @@ func podLimits(p *pod.Pod) (limits, error) {
 		// never becomes "no limit".
 		l.cpuPercent = (cpuMillis + 9) / 10
 	}
+	cpu, mem, err := podRequests(p)
+	if err != nil {
+		return l, err
+	}
+	l.cpuWeight = CPUWeight(cpu)
+	l.memoryLow = uint64(mem)
 	return l, nil
+}
+
+// podRequests are the pod's requests as the kubelet sizes its cgroup: the
+// containers' sum, or the largest init container's if that is more (init
+// containers run one at a time, before the others).
+func podRequests(p *pod.Pod) (cpuMillis, memBytes int64, err error) {
+	var initCPU, initMem int64
+	for _, list := range []struct {
+		name string
+		cs   []pod.Container
+	}{{"initContainers", p.Spec.InitContainers}, {"containers", p.Spec.Containers}} {
+		for i, c := range list.cs {
+			req := c.Resources.Requested()
+			cpu, err := req.RequestedCPUMillis()
+			if err != nil {
+				return 0, 0, fmt.Errorf("spec.%s[%d].resources.requests.cpu: %w", list.name, i, err)
+			}
+			mem, err := req.RequestedMemoryBytes()
+			if err != nil {
+				return 0, 0, fmt.Errorf("spec.%s[%d].resources.requests.memory: %w", list.name, i, err)
+			}
+			if list.name == "initContainers" {
+				initCPU, initMem = max(initCPU, cpu), max(initMem, mem)
+			} else {
+				cpuMillis, memBytes = cpuMillis+cpu, memBytes+mem
+			}
+		}
+	}
+	return max(cpuMillis, initCPU), max(memBytes, initMem), nil
+}
+
+// The kubelet's CPU shares (cgroup v1 cpu.shares) and their cgroup v2
+// weight: 1024 shares per requested CPU, clamped to [2, 262144].
+const (
+	minShares = 2
+	maxShares = 262144
+)
+
+// CPUWeight converts requested millicores to CPUWeight= exactly as the
+// kubelet converts them for a pod's cgroup: shares = m*1024/1000 (at
+// least 2, so a pod without requests gets the least weight, 1, as a
+// BestEffort pod does), then weight = 1 + (shares-2)*9999/262142.
+func CPUWeight(milliCPU int64) uint64 {
+	shares := milliCPU * 1024 / 1000
+	shares = min(max(shares, minShares), maxShares)
+	return uint64(1 + (shares-minShares)*9999/(maxShares-minShares))
 }

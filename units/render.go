@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/coreos/go-systemd/v22/unit"
@@ -94,9 +95,15 @@ func (u *Unit) Properties() []sd.Property {
 		prop("TimeoutStartUSec", u.TimeoutStartSec*1e6),
 		prop("TimeoutStopUSec", u.TimeoutStopSec*1e6),
 		prop("TasksMax", u.TasksMax),
+		prop("CPUWeight", u.CPUWeight),
+		prop("LogRateLimitIntervalUSec", uint64(u.LogRateLimit.Interval.Microseconds())),
+		prop("LogRateLimitBurst", u.LogRateLimit.Burst),
 	}
 	if u.MemoryMax > 0 {
 		props = append(props, prop("MemoryMax", u.MemoryMax))
+	}
+	if u.MemoryLow > 0 {
+		props = append(props, prop("MemoryLow", u.MemoryLow))
 	}
 	if u.CPUQuotaPercent > 0 {
 		// CPUQuotaPerSecUSec is CPU time allowed per second of wall time.
@@ -155,9 +162,15 @@ func (u *Unit) Options() []*unit.UnitOption {
 		o("Service", "TimeoutStartSec", strconv.FormatUint(u.TimeoutStartSec, 10)),
 		o("Service", "TimeoutStopSec", strconv.FormatUint(u.TimeoutStopSec, 10)),
 		o("Service", "TasksMax", strconv.FormatUint(u.TasksMax, 10)),
+		o("Service", "CPUWeight", strconv.FormatUint(u.CPUWeight, 10)),
+		o("Service", "LogRateLimitIntervalSec", timeSpan(u.LogRateLimit.Interval)),
+		o("Service", "LogRateLimitBurst", strconv.FormatUint(uint64(u.LogRateLimit.Burst), 10)),
 	)
 	if u.MemoryMax > 0 {
 		opts = append(opts, o("Service", "MemoryMax", strconv.FormatUint(u.MemoryMax, 10)))
+	}
+	if u.MemoryLow > 0 {
+		opts = append(opts, o("Service", "MemoryLow", strconv.FormatUint(u.MemoryLow, 10)))
 	}
 	if u.CPUQuotaPercent > 0 {
 		opts = append(opts, o("Service", "CPUQuota", fmt.Sprintf("%d%%", u.CPUQuotaPercent)))
@@ -263,4 +276,12 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// timeSpan writes d as systemd.time(7) reads it.
+func timeSpan(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 }

@@ -5,6 +5,8 @@
 // Everything here is pure: no D-Bus, no files.
 package units
 
+import "time"
+
 // Unit is the compiled form of one pod: every setting podunit gives its
 // service, in systemd's own vocabulary.
 type Unit struct {
@@ -45,6 +47,13 @@ type Unit struct {
 	// CPUQuotaPercent is CPUQuota= in percent of one CPU (150 = 1.5 CPUs).
 	CPUQuotaPercent uint64
 	TasksMax        uint64
+	// CPUWeight= (1-10000; always set) and MemoryLow= (zero: unset)
+	// come from the containers' requests.
+	CPUWeight uint64
+	MemoryLow uint64
+
+	// LogRateLimit is journald's limit for the unit's log lines.
+	LogRateLimit LogRateLimit
 
 	// Only unit files carry these: systemd has no [Install] or fleet
 	// placement for transient units.
@@ -61,6 +70,13 @@ type Unit struct {
 type Credential struct {
 	ID   string
 	Data []byte
+}
+
+// LogRateLimit is LogRateLimitIntervalSec= and LogRateLimitBurst=: at
+// most Burst lines per Interval; a zero Interval turns the limit off.
+type LogRateLimit struct {
+	Interval time.Duration
+	Burst    uint32
 }
 
 // Command is one Exec*= line.

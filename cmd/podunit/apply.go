@@ -42,6 +42,7 @@ their restartPolicy says, unless applied with --transient.`,
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), list)
 			m, err := g.manager()
 			if err != nil {
 				return err
