@@ -53,6 +53,13 @@ spec:
     image: ` + testImage + `
     command: [sleep, "100000"]
     resources: {limits: {memory: 64Mi}}
+    env:
+    - {name: GREETING, valueFrom: {configMapKeyRef: {name: app-config, key: greeting}}}
+    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: app-secret, key: password}}}
+    - {name: UNSET, valueFrom: {configMapKeyRef: {name: app-config, key: nokey, optional: true}}}
+    - {name: SAID, value: "$(CFG_other) $(GREETING)"}
+    envFrom:
+    - {prefix: CFG_, configMapRef: {name: app-config}}
     volumeMounts:
     - {name: cfg, mountPath: /etc/cfg}
     - {name: full, mountPath: /etc/full}
@@ -131,6 +138,13 @@ func TestObjects(t *testing.T) {
 		}
 	})
 
+	t.Run("env from objects", func(t *testing.T) {
+		got := exec("sh", "-c", `echo "$GREETING|$PASSWORD|${UNSET-unset}|$SAID|$CFG_greeting|$CFG_other"`)
+		if want := "hello|" + secretValue + "|unset|x hello|hello|x\n"; got != want {
+			t.Errorf("env: %q, want %q", got, want)
+		}
+	})
+
 	t.Run("downwardAPI and projected", func(t *testing.T) {
 		if got := exec("cat", "/etc/down/labels"); got != "app=\"web\"\ntier=\"front\"" {
 			t.Errorf("labels: %q", got)
@@ -157,7 +171,7 @@ func TestObjects(t *testing.T) {
 			"cmdlines":       e.must("sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"),
 			"status -o json": e.must("podunit", "status", "app", "-o", "json"),
 			"get -o yaml":    e.must("podunit", "get", "secret", "app-secret", "-o", "yaml"),
-			"pod state":      e.must("sh", "-c", "cat /var/lib/podunit/pods/app/*.json /var/lib/podunit/pods/app/run/*.json"),
+			"pod state":      e.must("sh", "-c", "cat /var/lib/podunit/pods/app/*.json"),
 		}
 		for where, text := range places {
 			if strings.Contains(text, secretValue) || strings.Contains(text, base64.StdEncoding.EncodeToString([]byte(secretValue))) {
@@ -195,6 +209,9 @@ func TestObjects(t *testing.T) {
 		if got := exec("cat", "/etc/sub-greeting"); got != "hello" {
 			t.Errorf("subPath file changed to %q; it keeps the old content in Kubernetes", got)
 		}
+		if got := exec("sh", "-c", "echo $GREETING"); got != "hello\n" {
+			t.Errorf("env of the running container changed to %q; it keeps its value in Kubernetes", got)
+		}
 		if got := exec("sh", "-c", "ls -a /etc/full | grep -c '^\\.\\.20'"); got != "1\n" {
 			t.Errorf("stale versions left: %q", got)
 		}
@@ -218,6 +235,18 @@ func TestObjects(t *testing.T) {
 			msg := e.fails("podunit", "apply", "-f", e.write(name+".yaml", manifest))
 			if !strings.Contains(msg, name+".yaml:7:") {
 				t.Errorf("%s: error without file:line:column: %s", name, msg)
+			}
+			e.assertNoTrace(name)
+		}
+		for name, env := range map[string]string{
+			"no-env-object": `env: [{name: A, valueFrom: {configMapKeyRef: {name: nope, key: k}}}]`,
+			"no-env-key":    `env: [{name: A, valueFrom: {secretKeyRef: {name: app-secret, key: nokey}}}]`,
+			"no-envfrom":    `envFrom: [{secretRef: {name: nope}}]`,
+		} {
+			manifest := "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec:\n  containers:\n  - name: c\n    image: " + testImage + "\n    " + env + "\n"
+			msg := e.fails("podunit", "apply", "-f", e.write(name+".yaml", manifest))
+			if !strings.Contains(msg, name+".yaml:8:") || !strings.Contains(msg, "nope") && !strings.Contains(msg, "nokey") {
+				t.Errorf("%s: %s", name, msg)
 			}
 			e.assertNoTrace(name)
 		}

@@ -18,8 +18,8 @@ var Kinds = pod.Kinds{
 }
 
 const (
-	KindConfigMap = "ConfigMap"
-	KindSecret    = "Secret"
+	KindConfigMap = pod.KindConfigMap
+	KindSecret    = pod.KindSecret
 )
 
 // Object is a ConfigMap or a Secret.
@@ -149,4 +149,18 @@ func (s *Secret) DockerConfig() ([]byte, bool) {
 		return nil, false
 	}
 	return s.Values()[key], true
+}
+
+// EnvValues are the values configMapKeyRef, secretKeyRef and envFrom
+// read: a ConfigMap's data only (binaryData is for volumes, as under the
+// kubelet), a Secret's data.
+func EnvValues(o Object) map[string][]byte {
+	if cm, ok := o.(*ConfigMap); ok {
+		out := map[string][]byte{}
+		for k, v := range cm.Data {
+			out[k] = []byte(v)
+		}
+		return out
+	}
+	return o.Values()
 }

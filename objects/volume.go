@@ -61,12 +61,13 @@ func Payload(p *pod.Pod, vol int, rt plan.Runtime, get Getter) (map[string]atomi
 	return w.files, nil
 }
 
-// References lists the objects a pod uses that are not optional, as
-// kind/name pairs, with the manifest field that names each.
+// References lists the objects a pod uses (its volumes', env's and
+// envFrom's), with the manifest field that names each and, for a
+// configMapKeyRef or secretKeyRef, the key.
 func References(p *pod.Pod) []Reference {
 	var out []Reference
 	add := func(field, kind, name string, optional *bool) {
-		out = append(out, Reference{Kind: kind, Name: name, Field: field, Optional: optional != nil && *optional})
+		out = append(out, Reference{Kind: kind, Name: name, Field: field, Optional: pod.IsOptional(optional)})
 	}
 	for i, v := range p.Spec.Volumes {
 		f := fmt.Sprintf("spec.volumes[%d]", i)
@@ -87,13 +88,72 @@ func References(p *pod.Pod) []Reference {
 			}
 		}
 	}
+	for _, list := range []struct {
+		name string
+		cs   []pod.Container
+	}{{"initContainers", p.Spec.InitContainers}, {"containers", p.Spec.Containers}} {
+		for i, c := range list.cs {
+			f := fmt.Sprintf("spec.%s[%d]", list.name, i)
+			for j, e := range c.EnvFrom {
+				ef := fmt.Sprintf("%s.envFrom[%d]", f, j)
+				if r := e.ConfigMapRef; r != nil {
+					add(ef+".configMapRef.name", KindConfigMap, r.Name, r.Optional)
+				}
+				if r := e.SecretRef; r != nil {
+					add(ef+".secretRef.name", KindSecret, r.Name, r.Optional)
+				}
+			}
+			for j, e := range c.Env {
+				if e.ValueFrom == nil {
+					continue
+				}
+				for _, ref := range []struct {
+					kind, field string
+					sel         *pod.KeySelector
+				}{
+					{KindConfigMap, "configMapKeyRef", e.ValueFrom.ConfigMapKeyRef},
+					{KindSecret, "secretKeyRef", e.ValueFrom.SecretKeyRef},
+				} {
+					if sel := ref.sel; sel != nil {
+						field := fmt.Sprintf("%s.env[%d].valueFrom.%s", f, j, ref.field)
+						out = append(out, Reference{Kind: ref.kind, Name: sel.Name, Key: sel.Key, Field: field + ".name", KeyField: field + ".key", Optional: pod.IsOptional(sel.Optional)})
+					}
+				}
+			}
+		}
+	}
 	return out
 }
 
 // Reference is one use of an object by a pod.
 type Reference struct {
 	Kind, Name, Field string
-	Optional          bool
+	// Key is the one key a configMapKeyRef or secretKeyRef reads, named
+	// at KeyField; empty for the other uses.
+	Key, KeyField string
+	Optional      bool
+}
+
+// CheckReferences reports the first object or key the pod needs and get
+// does not find, at the manifest field that names it. (Volumes' items are
+// checked by Payload, which knows what each writes.)
+func CheckReferences(p *pod.Pod, get Getter) error {
+	for _, r := range References(p) {
+		if r.Optional {
+			continue
+		}
+		o, err := get(r.Kind, r.Name)
+		if errors.Is(err, ErrNotFound) {
+			return p.Source.Errorf(r.Field, "%v", err)
+		}
+		if err != nil {
+			return err
+		}
+		if _, ok := EnvValues(o)[r.Key]; r.Key != "" && !ok {
+			return p.Source.Errorf(r.KeyField, "%s %q has no key %q", strings.ToLower(r.Kind), r.Name, r.Key)
+		}
+	}
+	return nil
 }
 
 // Uses reports whether the pod refers to the object, optionally or not.

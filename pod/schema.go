@@ -45,14 +45,14 @@ var schema = map[reflect.Type]rules{
 	},
 	reflect.TypeFor[Container](): {
 		notSupported: []string{
-			"envFrom", "lifecycle", "livenessProbe", "readinessProbe",
+			"lifecycle", "livenessProbe", "readinessProbe",
 			"resizePolicy", "restartPolicy", "startupProbe",
 			"stdin", "stdinOnce", "terminationMessagePath",
 			"terminationMessagePolicy", "tty", "volumeDevices",
 		},
 	},
 	reflect.TypeFor[EnvVarSource](): {
-		notSupported: []string{"configMapKeyRef", "secretKeyRef"},
+		notSupported: []string{"fileKeyRef"},
 	},
 	reflect.TypeFor[ResourceFieldSelector](): {
 		quantities: []string{"divisor"},

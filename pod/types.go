@@ -107,6 +107,7 @@ type Container struct {
 	Command         []string             `json:"command,omitempty" yaml:"command,omitempty"`
 	Args            []string             `json:"args,omitempty" yaml:"args,omitempty"`
 	Env             []EnvVar             `json:"env,omitempty" yaml:"env,omitempty"`
+	EnvFrom         []EnvFromSource      `json:"envFrom,omitempty" yaml:"envFrom,omitempty"`
 	WorkingDir      string               `json:"workingDir,omitempty" yaml:"workingDir,omitempty"`
 	Resources       ResourceRequirements `json:"resources,omitempty" yaml:"resources,omitempty"`
 	ImagePullPolicy string               `json:"imagePullPolicy,omitempty" yaml:"imagePullPolicy,omitempty"`

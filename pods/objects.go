@@ -22,10 +22,6 @@ import (
 	"github.com/podunit/podunit/units"
 )
 
-// configErrorReason is the kubelet's reason for a container whose
-// ConfigMap, Secret or key is missing when it starts.
-const configErrorReason = "CreateContainerConfigError"
-
 // ApplyObjects stores ConfigMaps and Secrets, as the first step of an
 // apply. Nothing is stored unless every object may be stored (an
 // immutable one unchanged) and every pod of the same apply finds the
@@ -34,7 +30,7 @@ const configErrorReason = "CreateContainerConfigError"
 // so its new content shows in them within moments, as the kubelet's sync
 // does.
 func (m *Manager) ApplyObjects(objs []objects.Object, pods []*pod.Pod, report func(objects.Object, objects.Action)) error {
-	if len(objs) == 0 && !slices.ContainsFunc(pods, (*pod.Pod).HasProjected) {
+	if len(objs) == 0 && !slices.ContainsFunc(pods, func(p *pod.Pod) bool { return len(objects.References(p)) > 0 }) {
 		return nil
 	}
 	lock, err := m.Objects.Lock(true)
@@ -88,9 +84,26 @@ func (m *Manager) getter(namespace string, objs []objects.Object) objects.Getter
 	}
 }
 
+// objectValues reads objects of a namespace for the plan's env.
+func (m *Manager) objectValues(namespace string) func(kind, name string) (map[string][]byte, bool, error) {
+	return func(kind, name string) (map[string][]byte, bool, error) {
+		s, err := m.Objects.Get(kind, namespace, name)
+		if errors.Is(err, objects.ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return objects.EnvValues(s.Object), true, nil
+	}
+}
+
 // resolveObjects checks that everything the pod takes from objects is
-// there: its projected volumes' files.
+// there: the objects and keys of its env, its projected volumes' files.
 func (m *Manager) resolveObjects(p *pod.Pod, rt plan.Runtime, get objects.Getter) error {
+	if err := objects.CheckReferences(p, get); err != nil {
+		return err
+	}
 	for i, v := range p.Spec.Volumes {
 		if v.IsProjected() {
 			if _, err := objects.Payload(p, i, rt, get); err != nil {
@@ -149,7 +162,7 @@ func (m *Manager) prepareProjected(a *podstate.Applied, iso units.Isolation) err
 	}
 	defer lock.Unlock()
 	if err := m.writeProjected(a, iso); err != nil {
-		return fmt.Errorf("%s: %w", configErrorReason, err)
+		return fmt.Errorf("%w: %w", plan.ErrContainerConfig, err)
 	}
 	return nil
 }

@@ -50,6 +50,7 @@ func (m *Manager) resolve(ctx context.Context, p *pod.Pod, pull pullMode) (map[s
 // compile builds the pod's plan from its images and isolation and the
 // runtime facts of this start.
 func (m *Manager) compile(p *pod.Pod, imgs map[string]*plan.Image, iso units.Isolation, rt plan.Runtime) (*contract.Plan, error) {
+	rt.Object = m.objectValues(p.Metadata.Namespace)
 	pl, err := plan.Compile(p, m.Host, iso, imgs, rt)
 	if err != nil {
 		return nil, err
