@@ -62,7 +62,7 @@ func TestEnvFromObjects(t *testing.T) {
 
 func TestEnvFromMissingObjects(t *testing.T) {
 	for name, container := range map[string]string{
-		`configmap "none" not found`:           "    env: [{name: X, valueFrom: {configMapKeyRef: {name: none, key: k}}}]\n",
+		`configmap "none" not found`:            "    env: [{name: X, valueFrom: {configMapKeyRef: {name: none, key: k}}}]\n",
 		`couldn't find key nokey in Secret "s"`: "    env: [{name: X, valueFrom: {secretKeyRef: {name: s, key: nokey}}}]\n",
 		`envFrom[0]: secret "none" not found`:   "    envFrom: [{secretRef: {name: none}}]\n",
 	} {
