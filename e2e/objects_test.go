@@ -299,6 +299,9 @@ func TestObjects(t *testing.T) {
 		if got := e.must("podunit", "exec", "greeter", "--", "cat", "/etc/podinfo/memory-limit", "/etc/creds/username"); !strings.HasSuffix(got, "admin") {
 			t.Errorf("downward API and secret files: %q", got)
 		}
+		if got := e.must("podunit", "exec", "greeter", "--", "sh", "-c", "echo $GREETING $GREETER_greeting $ADMIN_PASSWORD"); got != "Hello Hello change-me\n" {
+			t.Errorf("env from the objects: %q", got)
+		}
 		out := e.must("podunit", "delete", "-f", path)
 		if out != "pod/greeter deleted\nconfigmap/greeter-config deleted\nsecret/greeter-secret deleted\n" {
 			t.Errorf("delete -f: %q", out)
