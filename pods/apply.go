@@ -62,7 +62,9 @@ const (
 )
 
 // Apply makes each pod run as written. Pods are independent: one failing
-// does not stop the others; the errors are joined.
+// does not stop the others; the errors are joined. Up to startJobs pods
+// start at once (each start waits for its pod's READY, most of it spent
+// in systemd and nspawn), and report hears of them in the order given.
 func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name string, a Action)) error {
 	conn, err := sd.NewSystemConnectionContext(ctx)
 	if err != nil {
@@ -74,8 +76,10 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 		return err
 	}
 	defer lc.Unlock()
-	var errs []error
-	for _, p := range pods {
+	actions := make([]Action, len(pods))
+	errs := make([]error, len(pods))
+	inOrder(len(pods), func(i int) {
+		p := pods[i]
 		a, err := m.applyOne(ctx, conn, p)
 		if err != nil {
 			// A pod that does not exist after a failed apply keeps no
@@ -84,11 +88,14 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 				err = errors.Join(err, m.releaseIsolation(p.Metadata.Name))
 			}
 			err = fsfull.Explain(err, "pod state", m.Host.StateDir)
-			errs = append(errs, fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err))
-			continue
+			errs[i] = fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err)
 		}
-		report(p.Metadata.Name, a)
-	}
+		actions[i] = a
+	}, func(i int) {
+		if errs[i] == nil {
+			report(pods[i].Metadata.Name, actions[i])
+		}
+	})
 	return errors.Join(errs...)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
@@ -14,11 +13,6 @@ import (
 	"github.com/podunit/podunit/units"
 )
 
-// restoreJobs bounds the pods restore starts at once: each start waits
-// for its pod's READY, and a boot with many pods should not queue them
-// one by one, nor start them all on a small host at the same instant.
-const restoreJobs = 8
-
 // Restore starts again, after a reboot, the pods apply made: their
 // transient units died with the previous boot, but their state did not.
 // A pod comes back as the kubelet brings back the pods bound to its node:
@@ -26,7 +20,8 @@ const restoreJobs = 8
 // successfully, Never not at all (its containers are not restarted; it
 // shows as stopped). Pods applied with --transient, pods from manifests
 // (the generator brings those) and pods whose unit runs already are left
-// alone. report is told what happened to each pod.
+// alone. Pods start side by side, as apply's do; report is told what
+// happened to each pod, in name order.
 func (m *Manager) Restore(ctx context.Context, report func(name, what string)) error {
 	conn, err := sd.NewSystemConnectionContext(ctx)
 	if err != nil {
@@ -37,41 +32,28 @@ func (m *Manager) Restore(ctx context.Context, report func(name, what string)) e
 	if err != nil {
 		return err
 	}
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		jobs = make(chan struct{}, restoreJobs)
-	)
-	for _, name := range names {
-		applied, err := m.State.Load(name)
-		if errors.Is(err, podstate.ErrNotFound) {
-			continue // deleted meanwhile
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		why := m.restoreVerdict(applied)
-		if why != "" {
-			report(name, why)
-			continue
-		}
-		wg.Add(1)
-		jobs <- struct{}{}
-		go func() {
-			defer func() { <-jobs; wg.Done() }()
-			what, err := m.restoreOne(ctx, conn, applied)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("pod/%s: %w", name, err))
-				return
+	whats := make([]string, len(names))
+	errs := make([]error, len(names))
+	inOrder(len(names), func(i int) {
+		applied, err := m.State.Load(names[i])
+		switch {
+		case errors.Is(err, podstate.ErrNotFound):
+			return // deleted meanwhile
+		case err != nil:
+			errs[i] = err
+		default:
+			if whats[i] = m.restoreVerdict(applied); whats[i] == "" {
+				whats[i], errs[i] = m.restoreOne(ctx, conn, applied)
 			}
-			report(name, what)
-		}()
-	}
-	wg.Wait()
+		}
+		if errs[i] != nil {
+			errs[i] = fmt.Errorf("pod/%s: %w", names[i], errs[i])
+		}
+	}, func(i int) {
+		if whats[i] != "" && errs[i] == nil {
+			report(names[i], whats[i])
+		}
+	})
 	return errors.Join(errs...)
 }
 

@@ -80,14 +80,20 @@ func (m *Manager) List(ctx context.Context) ([]*PodStatus, error) {
 		return nil, err
 	}
 	defer v.close()
+	// Each pod's status is a few D-Bus round trips and file reads: asked
+	// side by side, a long list waits for the slowest, not for the sum.
+	all := make([]*PodStatus, len(names))
+	errs := make([]error, len(names))
+	inOrder(len(names), func(i int) {
+		all[i], errs[i] = m.status(ctx, v, names[i])
+	}, func(int) {})
 	out := make([]*PodStatus, 0, len(names))
-	for _, n := range names {
-		s, err := m.status(ctx, v, n)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+	for i, s := range all {
+		if errs[i] != nil {
+			if errors.Is(errs[i], fs.ErrNotExist) {
 				continue // deleted while we listed
 			}
-			return nil, err
+			return nil, errs[i]
 		}
 		out = append(out, s)
 	}
