@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -176,12 +177,14 @@ type payload struct {
 	from  map[string]string // path → the field of the source that wrote it
 }
 
-func (w *payload) put(field, path string, data []byte, m fs.FileMode) error {
-	if prev, ok := w.from[path]; ok {
-		return w.pod.Source.Errorf(field, "conflicting duplicate paths: %q is also written by %s", path, prev)
+func (w *payload) put(field, p string, data []byte, m fs.FileMode) error {
+	// As the kubelet's AtomicWriter: "a//b" and "./a" are a/b and a.
+	p = path.Clean(p)
+	if prev, ok := w.from[p]; ok {
+		return w.pod.Source.Errorf(field, "conflicting duplicate paths: %q is also written by %s", p, prev)
 	}
-	w.from[path] = field
-	w.files[path] = atomicwriter.File{Data: data, Mode: m}
+	w.from[p] = field
+	w.files[p] = atomicwriter.File{Data: data, Mode: m}
 	return nil
 }
 

@@ -126,6 +126,8 @@ func (v *validator) projectedPath(field, p string) {
 		v.errorf(field, `must not contain ".."`)
 	case strings.HasPrefix(p, ".."):
 		v.errorf(field, `must not start with ".."`)
+	case path.Clean(p) == ".":
+		v.errorf(field, "must name a file inside the volume")
 	}
 }
 
