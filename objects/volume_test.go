@@ -63,6 +63,10 @@ func TestPayload(t *testing.T) {
 	if err != nil || len(data) != 1 || data["x/b"] != "2" || modes["x/b"] != 0o600 {
 		t.Errorf("items: %q %v %v", data, modes, err)
 	}
+	data, _, err = payloadOf(t, "  - {name: v, configMap: {name: cm, items: [{key: a, path: ./d//a}]}}\n")
+	if err != nil || data["d/a"] != "1" {
+		t.Errorf("a path is cleaned: %q %v", data, err)
+	}
 	data, modes, err = payloadOf(t, "  - {name: v, configMap: {name: cm, defaultMode: 0440}}\n")
 	if err != nil || data["a"] != "1" || data["b"] != "2" || modes["a"] != 0o440 {
 		t.Errorf("all keys: %q %v %v", data, modes, err)

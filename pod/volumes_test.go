@@ -28,6 +28,11 @@ func TestProjectedVolumeErrors(t *testing.T) {
 			}},
 		{"duplicate paths across sources", vol("    projected:\n      sources:\n      - configMap: {name: a, items: [{key: k, path: same}]}\n      - secret: {name: b, items: [{key: k, path: same}]}\n"),
 			[]string{`t.yaml:14:50: spec.volumes[0].projected.sources[1].secret.items[0].path: conflicting duplicate paths: "same" is also written by spec.volumes[0].projected.sources[0].configMap.items[0].path`}},
+		{"same path spelled twice", vol("    configMap:\n      name: c\n      items: [{key: a, path: x}, {key: b, path: ./x}, {key: c, path: .}]\n"),
+			[]string{
+				`t.yaml:13:49: spec.volumes[0].configMap.items[1].path: conflicting duplicate paths: "./x" is also written by spec.volumes[0].configMap.items[0].path`,
+				`t.yaml:13:70: spec.volumes[0].configMap.items[2].path: must name a file inside the volume`,
+			}},
 		{"two sources in one projection", vol("    projected:\n      sources:\n      - {configMap: {name: a}, secret: {name: b}}\n"),
 			[]string{`t.yaml:13:9: spec.volumes[0].projected.sources[0]: may not specify more than one source`}},
 		{"serviceAccountToken", vol("    projected:\n      sources:\n      - serviceAccountToken: {path: token}\n"),
