@@ -20,7 +20,7 @@ STATICCHECK_VERSION := v0.8.2
 # resolv.conf, iptables-save, the network record with its CNI result, and
 # the plan and status records that cross between host and pod). A target a
 # package does not define yet is reported and skipped, not failed.
-FUZZ_TARGETS := FuzzDecode:./pod/ FuzzUnpack:./images/
+FUZZ_TARGETS := FuzzDecode:./pod/ FuzzDecodeManifests:./objects/ FuzzUnpack:./images/
 FUZZ_TARGETS_SMALL := FuzzPolicy:./images/ FuzzRegistriesConf:./images/ \
 	FuzzRegistriesD:./images/ FuzzAuthFile:./images/ FuzzSignaturePayload:./images/ \
 	FuzzProfile:./seccomp/ FuzzResolv:./network/ FuzzIptablesSave:./network/ \

@@ -22,6 +22,14 @@ const (
 // HostPathDir is where the stage puts a hostPath volume inside the pod.
 func HostPathDir(volume string) string { return RunDir + "/hostpath/" + volume }
 
+// ProjectedDir is where the stage puts the host's projected-file volumes
+// (configMap, secret, downwardAPI, projected), which the host rewrites
+// while the pod runs.
+const ProjectedDir = "/.podunit-projected"
+
+// ProjectedVolumeDir is where one projected-file volume is in the pod.
+func ProjectedVolumeDir(volume string) string { return ProjectedDir + "/" + volume }
+
 // Plan is everything podinit needs to run a pod. The host writes it as
 // JSON to <pod run dir>/plan.json before nspawn starts; podinit never reads
 // the Pod manifest itself, so it needs no image store and no YAML.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -39,6 +40,9 @@ type PullOptions struct {
 	Jobs int
 	// Progress receives progress (redrawn in place on a terminal).
 	Progress io.Writer
+	// PullSecrets are Docker config documents (a pod's imagePullSecrets)
+	// whose credentials are tried before the host's, as the kubelet does.
+	PullSecrets [][]byte
 }
 
 // DefaultJobs is how many layers a pull or load fetches and unpacks at
@@ -95,7 +99,15 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (imgs []*Im
 			return nil, err
 		}
 	}
-	ropts := remoteOptions(insecure, o.Jobs)
+	keychain := Keychain()
+	if len(o.PullSecrets) > 0 {
+		secrets, err := secretsKeychain(o.PullSecrets)
+		if err != nil {
+			return nil, err
+		}
+		keychain = authn.NewMultiKeychain(secrets, keychain)
+	}
+	ropts := remoteOptions(insecure, o.Jobs, keychain)
 	ropts = append(ropts, remote.WithContext(ctx))
 	desc, err := remote.Get(r, ropts...)
 	if err != nil {

@@ -73,6 +73,9 @@ func (s Stage) args(p *pod.Pod) []string {
 			args = append(args, "--bind="+v.HostPath.Path+":"+contract.HostPathDir(v.Name))
 		}
 	}
+	if p.HasProjected() {
+		args = append(args, "--bind="+s.Layout.ProjectedDir(name)+":"+contract.ProjectedDir)
+	}
 	args = append(args, securityArgs(p)...)
 	return append(args, podinit)
 }

@@ -1,7 +1,10 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,6 +23,71 @@ type Runtime struct {
 	// Allocatable is what the kubelet calls node allocatable: a limit a
 	// container does not set reads as the host's whole capacity.
 	Allocatable Allocatable
+	// Object reads the values of a ConfigMap or Secret (pod.KindConfigMap,
+	// pod.KindSecret) of the pod's namespace, for configMapKeyRef,
+	// secretKeyRef and envFrom; found is false when there is none. Nil
+	// reads none.
+	Object func(kind, name string) (values map[string][]byte, found bool, err error)
+}
+
+// ErrContainerConfig is the kubelet's reason for a container whose
+// ConfigMap, Secret or key is missing: the errors of a start that fails
+// for it wrap this.
+var ErrContainerConfig = errors.New("CreateContainerConfigError")
+
+func (rt Runtime) object(kind, name string) (map[string][]byte, bool, error) {
+	if rt.Object == nil {
+		return nil, false, nil
+	}
+	return rt.Object(kind, name)
+}
+
+// fromObjects is a container's envFrom variables, in order: each
+// source's keys (sorted) with its prefix; a later source overrides an
+// earlier one, and env entries override them all, as in the kubelet.
+// Every ConfigMap and Secret key is a valid name under the relaxed rule
+// podunit follows (Kubernetes 1.30+), so none is skipped.
+func fromObjects(c *pod.Container, rt Runtime) ([]pod.EnvVar, error) {
+	var out []pod.EnvVar
+	for i, src := range c.EnvFrom {
+		kind, ref := pod.KindConfigMap, src.ConfigMapRef
+		if src.SecretRef != nil {
+			kind, ref = pod.KindSecret, src.SecretRef
+		}
+		vals, found, err := rt.object(kind, ref.Name)
+		if err != nil {
+			return nil, fmt.Errorf("envFrom[%d]: %w", i, err)
+		}
+		if !found {
+			if pod.IsOptional(ref.Optional) {
+				continue
+			}
+			return nil, fmt.Errorf("%w: envFrom[%d]: %s %q not found", ErrContainerConfig, i, strings.ToLower(kind), ref.Name)
+		}
+		for _, k := range slices.Sorted(maps.Keys(vals)) {
+			out = append(out, pod.EnvVar{Name: src.Prefix + k, Value: string(vals[k])})
+		}
+	}
+	return out, nil
+}
+
+// keyValue reads a configMapKeyRef or secretKeyRef; ok is false for an
+// optional one that is missing, which leaves the variable unset.
+func keyValue(rt Runtime, kind string, sel *pod.KeySelector) (value string, ok bool, err error) {
+	vals, found, err := rt.object(kind, sel.Name)
+	if err != nil {
+		return "", false, err
+	}
+	v, has := vals[sel.Key]
+	switch {
+	case has:
+		return string(v), true, nil
+	case pod.IsOptional(sel.Optional):
+		return "", false, nil
+	case !found:
+		return "", false, fmt.Errorf("%w: %s %q not found", ErrContainerConfig, strings.ToLower(kind), sel.Name)
+	}
+	return "", false, fmt.Errorf("%w: couldn't find key %s in %s %q", ErrContainerConfig, sel.Key, kind, sel.Name)
 }
 
 // Allocatable is the host's capacity for containers.
@@ -41,7 +109,13 @@ func containerEnv(p *pod.Pod, c *pod.Container, rt Runtime) ([]pod.EnvVar, map[s
 		v, ok := vars[name]
 		return v, ok
 	}
-	out := make([]pod.EnvVar, 0, len(c.Env))
+	out, err := fromObjects(c, rt)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range out {
+		vars[e.Name] = e.Value
+	}
 	for i, e := range c.Env {
 		value := e.Value
 		switch src := e.ValueFrom; {
@@ -57,6 +131,19 @@ func containerEnv(p *pod.Pod, c *pod.Container, rt Runtime) ([]pod.EnvVar, map[s
 			v, err := ResourceValue(p, c, src.ResourceFieldRef, rt.Allocatable)
 			if err != nil {
 				return nil, nil, fmt.Errorf("env[%d] (%s): %w", i, e.Name, err)
+			}
+			value = v
+		case src != nil && (src.ConfigMapKeyRef != nil || src.SecretKeyRef != nil):
+			kind, sel := pod.KindConfigMap, src.ConfigMapKeyRef
+			if src.SecretKeyRef != nil {
+				kind, sel = pod.KindSecret, src.SecretKeyRef
+			}
+			v, ok, err := keyValue(rt, kind, sel)
+			if err != nil {
+				return nil, nil, fmt.Errorf("env[%d] (%s): %w", i, e.Name, err)
+			}
+			if !ok {
+				continue
 			}
 			value = v
 		}

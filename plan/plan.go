@@ -108,6 +108,9 @@ func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*I
 
 type volumeSource struct {
 	dir string // inside the pod
+	// readOnly: the kubelet mounts projected-file volumes read-only,
+	// whatever the volumeMount says.
+	readOnly bool
 }
 
 func volumeSources(p *pod.Pod) map[string]volumeSource {
@@ -118,6 +121,8 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 			out[v.Name] = volumeSource{dir: contract.HostPathDir(v.Name)}
 		case v.EmptyDir != nil:
 			out[v.Name] = volumeSource{dir: EmptyDirPath(v.Name)}
+		case v.IsProjected():
+			out[v.Name] = volumeSource{dir: contract.ProjectedVolumeDir(v.Name), readOnly: true}
 		}
 	}
 	return out
@@ -176,7 +181,7 @@ func container(p *pod.Pod, c *pod.Container, h units.Host, images map[string]*Im
 		if !ok {
 			return nil, fmt.Errorf("container %q: volume %q not found", c.Name, m.Name)
 		}
-		out.Mounts = append(out.Mounts, contract.Mount{Source: src.dir, SubPath: m.SubPath, Target: m.MountPath, ReadOnly: m.ReadOnly})
+		out.Mounts = append(out.Mounts, contract.Mount{Source: src.dir, SubPath: m.SubPath, Target: m.MountPath, ReadOnly: m.ReadOnly || src.readOnly})
 	}
 	return out, nil
 }

@@ -72,13 +72,24 @@ func TestDecodeErrors(t *testing.T) {
 				`t.yaml:9:5: spec.containers[0].readinessProbe: field is not supported by podunit`,
 				`t.yaml:11:5: spec.containers[0].livenessProbe: field is not supported by podunit`,
 			}},
-		{"unsupported env valueFrom source", head + one + "    env:\n    - name: A\n      valueFrom: {configMapKeyRef: {name: m, key: k}}\n",
+		{"unsupported env valueFrom source", head + one + "    env:\n    - name: A\n      valueFrom: {fileKeyRef: {path: p, key: k}}\n",
 			[]string{
-				`t.yaml:11:18: spec.containers[0].env[0].valueFrom: must specify one of: fieldRef, resourceFieldRef`,
-				`t.yaml:11:19: spec.containers[0].env[0].valueFrom.configMapKeyRef: field is not supported by podunit`,
+				`t.yaml:11:18: spec.containers[0].env[0].valueFrom: must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef`,
+				`t.yaml:11:19: spec.containers[0].env[0].valueFrom.fileKeyRef: field is not supported by podunit`,
+			}},
+		{"env from objects", head + one + "    env:\n    - {name: A, valueFrom: {configMapKeyRef: {key: 'a b'}}}\n    - {name: B, valueFrom: {secretKeyRef: {name: s}, configMapKeyRef: {name: c, key: k}}}\n" +
+			"    envFrom:\n    - {prefix: 'X=', configMapRef: {name: Bad}}\n    - {}\n",
+			[]string{
+				`t.yaml:10:46: spec.containers[0].env[0].valueFrom.configMapKeyRef.name: required value`,
+				`t.yaml:10:52: spec.containers[0].env[0].valueFrom.configMapKeyRef.key: invalid value "a b": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+				`t.yaml:11:28: spec.containers[0].env[1].valueFrom: may not have more than one field specified at a time`,
+				`t.yaml:11:43: spec.containers[0].env[1].valueFrom.secretKeyRef.key: required value`,
+				`t.yaml:13:16: spec.containers[0].envFrom[0].prefix: invalid environment variable name prefix "X=": must be printable ASCII characters other than '='`,
+				`t.yaml:13:43: spec.containers[0].envFrom[0].configMapRef.name: invalid value "Bad": must be a lowercase RFC 1123 subdomain`,
+				`t.yaml:14:7: spec.containers[0].envFrom[1]: must specify one of: configMapRef or secretRef`,
 			}},
 		{"empty valueFrom", head + one + "    env:\n    - name: A\n      valueFrom: {}\n",
-			[]string{`t.yaml:11:18: spec.containers[0].env[0].valueFrom: must specify one of: fieldRef, resourceFieldRef`}},
+			[]string{`t.yaml:11:18: spec.containers[0].env[0].valueFrom: must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef`}},
 		{"value and valueFrom", head + one + "    env:\n    - name: A\n      value: x\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n",
 			[]string{`t.yaml:12:18: spec.containers[0].env[0].valueFrom: may not be specified when value is not empty`}},
 		{"two valueFrom sources", head + one + "    env:\n    - name: A\n      valueFrom:\n        fieldRef: {fieldPath: metadata.name}\n        resourceFieldRef: {resource: limits.cpu}\n",
@@ -128,10 +139,10 @@ func TestDecodeErrors(t *testing.T) {
 				`t.yaml:11:7: spec.affinity.nodeAffinity.requiredDuringScheduling: unknown field "requiredDuringScheduling"`,
 				`t.yaml:12:26: spec.tolerations[0].effekt: unknown field "effekt"`,
 			}},
-		{"unsupported volume source", head + one + "  volumes:\n  - name: v\n    configMap: {name: x}\n",
+		{"unsupported volume source", head + one + "  volumes:\n  - name: v\n    nfs: {server: x}\n",
 			[]string{
-				`t.yaml:10:5: spec.volumes[0]: must specify exactly one volume source: emptyDir or hostPath`,
-				`t.yaml:11:5: spec.volumes[0].configMap: field is not supported by podunit`,
+				`t.yaml:10:5: spec.volumes[0]: must specify exactly one volume source: emptyDir, hostPath, configMap, secret, downwardAPI or projected`,
+				`t.yaml:11:5: spec.volumes[0].nfs: field is not supported by podunit`,
 			}},
 		{"unsupported metadata and status", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  generateName: p-\nspec:\n" + one + "status: {}\n",
 			[]string{
@@ -314,7 +325,7 @@ base: &base
 		t.Fatalf("got %d pods, want 1", len(pods))
 	}
 	p := pods[0]
-	if p.Source != (Source{File: "t.yaml", Line: 4}) {
+	if p.Source.File != "t.yaml" || p.Source.Line != 4 {
 		t.Errorf("source %+v", p.Source)
 	}
 	if p.Metadata.Namespace != "team" || p.Spec.Containers[0].ImagePullPolicy != PullAlways {

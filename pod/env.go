@@ -23,6 +23,9 @@ type EnvVar struct {
 type EnvVarSource struct {
 	FieldRef         *ObjectFieldSelector   `json:"fieldRef,omitempty" yaml:"fieldRef,omitempty"`
 	ResourceFieldRef *ResourceFieldSelector `json:"resourceFieldRef,omitempty" yaml:"resourceFieldRef,omitempty"`
+	// ConfigMapKeyRef and SecretKeyRef: see envobjects.go.
+	ConfigMapKeyRef *KeySelector `json:"configMapKeyRef,omitempty" yaml:"configMapKeyRef,omitempty"`
+	SecretKeyRef    *KeySelector `json:"secretKeyRef,omitempty" yaml:"secretKeyRef,omitempty"`
 }
 
 // ObjectFieldSelector names a field of the pod (the downward API).
@@ -145,6 +148,9 @@ func (s *PodSpec) validateEnv(v *validator) {
 			for j := range cs[i].Env {
 				cs[i].Env[j].validate(v, fmt.Sprintf("%s.env[%d]", f, j), names)
 			}
+			for j := range cs[i].EnvFrom {
+				cs[i].EnvFrom[j].validate(v, fmt.Sprintf("%s.envFrom[%d]", f, j))
+			}
 			for j, w := range cs[i].Command {
 				warnUnterminated(v, fmt.Sprintf("%s.command[%d]", f, j), w)
 			}
@@ -178,9 +184,9 @@ func (e *EnvVar) validate(v *validator, f string, containers []string) {
 	if e.Value != "" {
 		v.errorf(sf, "may not be specified when value is not empty")
 	}
-	switch n := countSet(src.FieldRef != nil, src.ResourceFieldRef != nil); {
+	switch n := countSet(src.FieldRef != nil, src.ResourceFieldRef != nil, src.ConfigMapKeyRef != nil, src.SecretKeyRef != nil); {
 	case n == 0:
-		v.errorf(sf, "must specify one of: fieldRef, resourceFieldRef")
+		v.errorf(sf, "must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef")
 	case n > 1:
 		v.errorf(sf, "may not have more than one field specified at a time")
 	}
@@ -190,6 +196,8 @@ func (e *EnvVar) validate(v *validator, f string, containers []string) {
 	if r := src.ResourceFieldRef; r != nil {
 		r.validate(v, sf+".resourceFieldRef", containers)
 	}
+	src.ConfigMapKeyRef.validate(v, sf+".configMapKeyRef")
+	src.SecretKeyRef.validate(v, sf+".secretKeyRef")
 }
 
 func countSet(set ...bool) int {

@@ -19,6 +19,9 @@ type rules struct {
 	// quantities are string fields holding Kubernetes quantities, which
 	// Kubernetes also accepts as bare YAML numbers (cpu: 0.5).
 	quantities []string
+	// why says, for some notSupported fields, why podunit cannot have
+	// them.
+	why map[string]string
 }
 
 var schema = map[reflect.Type]rules{
@@ -35,21 +38,21 @@ var schema = map[reflect.Type]rules{
 	reflect.TypeFor[PodSpec](): {
 		notSupported: []string{
 			"activeDeadlineSeconds", "ephemeralContainers", "hostIPC", "hostPID",
-			"imagePullSecrets", "os", "overhead",
+			"os", "overhead",
 			"resourceClaims", "resources",
 			"setHostnameAsFQDN", "shareProcessNamespace", "subdomain",
 		},
 	},
 	reflect.TypeFor[Container](): {
 		notSupported: []string{
-			"envFrom", "lifecycle", "livenessProbe", "readinessProbe",
+			"lifecycle", "livenessProbe", "readinessProbe",
 			"resizePolicy", "restartPolicy", "startupProbe",
 			"stdin", "stdinOnce", "terminationMessagePath",
 			"terminationMessagePolicy", "tty", "volumeDevices",
 		},
 	},
 	reflect.TypeFor[EnvVarSource](): {
-		notSupported: []string{"configMapKeyRef", "secretKeyRef"},
+		notSupported: []string{"fileKeyRef"},
 	},
 	reflect.TypeFor[ResourceFieldSelector](): {
 		quantities: []string{"divisor"},
@@ -64,12 +67,23 @@ var schema = map[reflect.Type]rules{
 	reflect.TypeFor[Volume](): {
 		notSupported: []string{
 			"awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder",
-			"configMap", "csi", "downwardAPI", "ephemeral", "fc", "flexVolume",
+			"csi", "ephemeral", "fc", "flexVolume",
 			"flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image", "iscsi",
 			"nfs", "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume",
-			"projected", "quobyte", "rbd", "scaleIO", "secret", "storageos",
+			"quobyte", "rbd", "scaleIO", "storageos",
 			"vsphereVolume",
 		},
+	},
+	reflect.TypeFor[VolumeProjection](): {
+		notSupported: []string{"serviceAccountToken", "clusterTrustBundle", "podCertificate"},
+		why: map[string]string{
+			"serviceAccountToken": "there is no API server to issue service account tokens",
+			"clusterTrustBundle":  "there is no API server holding ClusterTrustBundles",
+			"podCertificate":      "there is no API server to sign pod certificates",
+		},
+	},
+	reflect.TypeFor[ResourceFieldSelector](): {
+		quantities: []string{"divisor"},
 	},
 	reflect.TypeFor[EmptyDirVolumeSource](): {
 		quantities: []string{"sizeLimit"},
@@ -118,6 +132,14 @@ func fieldIndex(t reflect.Type, name string) int {
 
 func isNotSupported(t reflect.Type, name string) bool {
 	return slices.Contains(schema[t].notSupported, name)
+}
+
+// notSupportedMsg is the error for a recognised field podunit refuses.
+func notSupportedMsg(t reflect.Type, name string) string {
+	if why, ok := schema[t].why[name]; ok {
+		return "field is not supported by podunit: " + why
+	}
+	return "field is not supported by podunit"
 }
 
 func isQuantity(t reflect.Type, name string) bool {

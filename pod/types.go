@@ -22,6 +22,17 @@ type Pod struct {
 type Source struct {
 	File string // path, or "-" for standard input
 	Line int    // line of the document's first node
+	pos  map[string]position
+}
+
+// Errorf is an error about field (a path such as spec.volumes[0].name) at
+// the position it was read from, or the nearest enclosing field's: for the
+// checks only the host can make (does the ConfigMap exist?), which still
+// point at the manifest line.
+func (s Source) Errorf(field, format string, args ...any) error {
+	v := &validator{file: s.File, line: s.Line, pos: s.pos}
+	v.errorf(field, format, args...)
+	return v.errs[0]
 }
 
 type ObjectMeta struct {
@@ -80,6 +91,14 @@ type PodSpec struct {
 	HostAliases []HostAlias   `json:"hostAliases,omitempty" yaml:"hostAliases,omitempty"`
 	// RuntimeClassName selects the stage: see runtimeclass.go.
 	RuntimeClassName string `json:"runtimeClassName,omitempty" yaml:"runtimeClassName,omitempty"`
+	// ImagePullSecrets name Secrets (dockerconfigjson or dockercfg) of the
+	// pod's namespace whose credentials its pulls use.
+	ImagePullSecrets []LocalObjectReference `json:"imagePullSecrets,omitempty" yaml:"imagePullSecrets,omitempty"`
+}
+
+// LocalObjectReference names an object in the pod's namespace.
+type LocalObjectReference struct {
+	Name string `json:"name" yaml:"name"`
 }
 
 type Container struct {
@@ -88,6 +107,7 @@ type Container struct {
 	Command         []string             `json:"command,omitempty" yaml:"command,omitempty"`
 	Args            []string             `json:"args,omitempty" yaml:"args,omitempty"`
 	Env             []EnvVar             `json:"env,omitempty" yaml:"env,omitempty"`
+	EnvFrom         []EnvFromSource      `json:"envFrom,omitempty" yaml:"envFrom,omitempty"`
 	WorkingDir      string               `json:"workingDir,omitempty" yaml:"workingDir,omitempty"`
 	Resources       ResourceRequirements `json:"resources,omitempty" yaml:"resources,omitempty"`
 	ImagePullPolicy string               `json:"imagePullPolicy,omitempty" yaml:"imagePullPolicy,omitempty"`
@@ -118,6 +138,11 @@ type Volume struct {
 	Name     string                `json:"name" yaml:"name"`
 	EmptyDir *EmptyDirVolumeSource `json:"emptyDir,omitempty" yaml:"emptyDir,omitempty"`
 	HostPath *HostPathVolumeSource `json:"hostPath,omitempty" yaml:"hostPath,omitempty"`
+	// Projected-file volumes: see volumes.go.
+	ConfigMap   *ConfigMapVolumeSource   `json:"configMap,omitempty" yaml:"configMap,omitempty"`
+	Secret      *SecretVolumeSource      `json:"secret,omitempty" yaml:"secret,omitempty"`
+	DownwardAPI *DownwardAPIVolumeSource `json:"downwardAPI,omitempty" yaml:"downwardAPI,omitempty"`
+	Projected   *ProjectedVolumeSource   `json:"projected,omitempty" yaml:"projected,omitempty"`
 }
 
 // EmptyDirVolumeSource: medium "" (disk) or "Memory" (tmpfs); sizeLimit is

@@ -125,6 +125,12 @@ func (m *ObjectMeta) validate(v *validator) {
 	// The name becomes the machined machine name and the unit
 	// podunit-<name>.service, hence a label, not Kubernetes' subdomain.
 	v.label("metadata.name", m.Name)
+	m.validateRest(v)
+}
+
+// validateRest checks what pods and objects share: the namespace, labels
+// and annotations.
+func (m *ObjectMeta) validateRest(v *validator) {
 	if m.Namespace != "" {
 		v.label("metadata.namespace", m.Namespace)
 	}
@@ -153,11 +159,15 @@ func (m *ObjectMeta) validate(v *validator) {
 }
 
 func (s *PodSpec) validate(v *validator) {
+	var containers []string
+	for _, c := range append(slices.Clone(s.InitContainers), s.Containers...) {
+		containers = append(containers, c.Name)
+	}
 	volumes := map[string]bool{}
 	for i := range s.Volumes {
 		f := fmt.Sprintf("spec.volumes[%d]", i)
 		vol := &s.Volumes[i]
-		vol.validate(v, f)
+		vol.validate(v, f, containers)
 		if vol.Name != "" {
 			if volumes[vol.Name] {
 				v.errorf(f+".name", "duplicate volume name %q", vol.Name)
@@ -198,6 +208,9 @@ func (s *PodSpec) validate(v *validator) {
 	}
 	if s.Hostname != "" {
 		v.label("spec.hostname", s.Hostname)
+	}
+	for i, r := range s.ImagePullSecrets {
+		v.objectName(fmt.Sprintf("spec.imagePullSecrets[%d].name", i), r.Name)
 	}
 	s.validateNetwork(v)
 	s.SecurityContext.validate(v)
@@ -273,13 +286,21 @@ func hasDotDot(p string) bool {
 	return false
 }
 
-func (vol *Volume) validate(v *validator, f string) {
+func (vol *Volume) validate(v *validator, f string, containers []string) {
 	v.label(f+".name", vol.Name)
+	n := 0
+	for _, set := range []bool{vol.EmptyDir != nil, vol.HostPath != nil, vol.ConfigMap != nil, vol.Secret != nil, vol.DownwardAPI != nil, vol.Projected != nil} {
+		if set {
+			n++
+		}
+	}
 	switch {
-	case vol.EmptyDir == nil && vol.HostPath == nil:
-		v.errorf(f, "must specify exactly one volume source: emptyDir or hostPath")
-	case vol.EmptyDir != nil && vol.HostPath != nil:
+	case n == 0:
+		v.errorf(f, "must specify exactly one volume source: emptyDir, hostPath, configMap, secret, downwardAPI or projected")
+	case n > 1:
 		v.errorf(f, "may not specify more than one volume source")
+	default:
+		vol.validateProjected(v, f, containers)
 	}
 	if e := vol.EmptyDir; e != nil {
 		if e.Medium != "" && e.Medium != "Memory" {

@@ -19,6 +19,7 @@ import (
 	"github.com/podunit/podunit/internal/crashpoint"
 	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
+	"github.com/podunit/podunit/objects"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
@@ -31,6 +32,8 @@ type Manager struct {
 	State  *podstate.Store
 	Images ImageResolver
 	Net    network.Config
+	// Objects are the ConfigMaps and Secrets pods use.
+	Objects *objects.Store
 	// Warnings receives what goes wrong without failing the command.
 	Warnings io.Writer
 	// Transient pods are not restored after a reboot (apply --transient).
@@ -39,7 +42,7 @@ type Manager struct {
 
 // New returns a manager for the host layout.
 func New(h units.Host, images ImageResolver) *Manager {
-	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Warnings: os.Stderr}
+	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Objects: objects.New(h.Layout), Warnings: os.Stderr}
 	m.Net.Warnings = m.Warnings
 	return m
 }
@@ -246,6 +249,9 @@ func (m *Manager) remove(ctx context.Context, conn *sd.Conn, applied *podstate.A
 	}
 	crashpoint.Hit("delete/stopped")
 	if err := m.State.Remove(name); err != nil {
+		return err
+	}
+	if err := m.removeProjected(name); err != nil {
 		return err
 	}
 	crashpoint.Hit("delete/removed")

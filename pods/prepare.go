@@ -20,9 +20,10 @@ import (
 // ImageResolver finds a pod's images; the image store implements it.
 type ImageResolver interface {
 	Resolve(ref string) (*plan.Image, error)
-	// Pull fetches ref from its registry (under the signature policy) and
-	// returns the stored image.
-	Pull(ctx context.Context, ref string) (*plan.Image, error)
+	// Pull fetches ref from its registry (under the signature policy),
+	// with the credentials of secrets (Docker config documents) before
+	// the host's, and returns the stored image.
+	Pull(ctx context.Context, ref string, secrets [][]byte) (*plan.Image, error)
 }
 
 // resolve resolves (pulling as the pull mode says) every image of the
@@ -30,12 +31,13 @@ type ImageResolver interface {
 // other steps that need it: it is computed once.
 func (m *Manager) resolve(ctx context.Context, p *pod.Pod, pull pullMode) (map[string]*plan.Image, units.Isolation, error) {
 	imgs := map[string]*plan.Image{}
+	secrets := m.pullSecrets(p)
 	all := append(append([]pod.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 	for _, c := range all {
 		if _, ok := imgs[c.Image]; ok {
 			continue
 		}
-		img, err := m.image(ctx, c, pull)
+		img, err := m.image(ctx, c, pull, secrets)
 		if err != nil {
 			return nil, units.Isolation{}, fmt.Errorf("container %q: %w", c.Name, err)
 		}
@@ -48,6 +50,7 @@ func (m *Manager) resolve(ctx context.Context, p *pod.Pod, pull pullMode) (map[s
 // compile builds the pod's plan from its images and isolation and the
 // runtime facts of this start.
 func (m *Manager) compile(p *pod.Pod, imgs map[string]*plan.Image, iso units.Isolation, rt plan.Runtime) (*contract.Plan, error) {
+	rt.Object = m.objectValues(p.Metadata.Namespace)
 	pl, err := plan.Compile(p, m.Host, iso, imgs, rt)
 	if err != nil {
 		return nil, err
@@ -111,6 +114,9 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 		if err := m.prepareVolume(name, v); err != nil {
 			return fmt.Errorf("prepare pod %q: volume %q: %w", name, v.Name, err)
 		}
+	}
+	if err := m.prepareProjected(applied, iso); err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
 	addrs, err := m.setupNetwork(context.Background(), applied.Pod)
 	if err != nil {
@@ -267,7 +273,7 @@ func (m *Manager) Cleanup(name string) error {
 			return fmt.Errorf("clean up pod %q: %w", name, err)
 		}
 	}
-	return nil
+	return m.removeProjected(name)
 }
 
 // ImageInUse reports whether any pod on this host runs from the image, so

@@ -180,6 +180,9 @@ func containerStatus(dir, name, image string, init, alive bool) ContainerStatus 
 		return cs
 	}
 	cs.Status = *rec
+	// The environment is exec's, not status': it holds the values of
+	// Secrets (secretKeyRef, envFrom), which status never shows.
+	cs.Status.Env = nil
 	if !alive && cs.State == contract.StateRunning {
 		// podinit died without recording the end (SIGKILL, machine
 		// terminated): the record is stale, the container is not running.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/podunit/podunit/internal/golden"
+	"github.com/podunit/podunit/objects"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
@@ -22,7 +23,7 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("no example pods: %v", err)
 	}
 	for _, f := range files {
-		pods, err := pod.DecodeFiles([]string{f}, nil)
+		pods, _, err := pod.DecodeAll([]string{f}, nil, objects.Kinds)
 		if err != nil {
 			t.Fatal(err)
 		}

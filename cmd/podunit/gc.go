@@ -23,6 +23,7 @@ type collector struct {
 var gcCollectors = []collector{
 	{name: "networks", run: collectNetworks},
 	{name: "isolation", run: collectIsolation},
+	{name: "volumes", run: collectProjected},
 	{name: "images", run: collectImages},
 }
 

@@ -18,7 +18,7 @@ func newListCmd(g *globals) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:     "list",
-		Aliases: []string{"ls", "get"},
+		Aliases: []string{"ls"},
 		Short:   "List pods",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -41,7 +41,7 @@ There is no daemon: systemd supervises the pods.`,
 		rootOnly(newApplyCmd(g)), rootOnly(newDeleteCmd(g)), newListCmd(g), newStatusCmd(g), newLogsCmd(g), newWaitCmd(g),
 		rootOnly(newExecCmd(g)), newUnitCmd(g), newImageCmd(g), newInfoCmd(g), newVersionCmd(),
 		newGenerateCmd(g), rootOnly(newSyncCmd(g)), rootOnly(newRestoreCmd(g)), rootOnly(newInternalCmd(g)),
-		newNetworkCmd(g), rootOnly(newGCCmd(g)),
+		newNetworkCmd(g), rootOnly(newGCCmd(g)), rootOnly(newGetCmd(g)),
 	)
 	root.PersistentPreRunE = checkRoot
 	return root

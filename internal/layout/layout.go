@@ -19,6 +19,9 @@
 //	/run/podunit/locks/<pod>.lock             flock held while changing the pod
 //	/run/podunit/locks/.<name>.lock           host-wide locks
 //	/run/podunit/netns/<pod>                  the pod's network namespace
+//	<state>/objects/<ns>/configmaps/<name>.json  stored ConfigMaps (0700 tree, 0600 files)
+//	<state>/objects/<ns>/secrets/<name>.json     stored Secrets
+//	/run/podunit/volumes/<pod>/<volume>/      projected-file volumes (tmpfs), bound at contract.ProjectedDir
 package layout
 
 import (
@@ -144,3 +147,18 @@ func (l Layout) NetnsDir() string { return filepath.Join(l.RuntimeDir, "netns") 
 // NetnsPath is the pod's network namespace: deterministic, so the pod's
 // unit can name it before it exists.
 func (l Layout) NetnsPath(pod string) string { return filepath.Join(l.NetnsDir(), pod) }
+
+// ObjectsDir holds the stored ConfigMaps and Secrets.
+func (l Layout) ObjectsDir() string { return filepath.Join(l.StateDir, "objects") }
+
+// ObjectsLock is held while objects change.
+func (l Layout) ObjectsLock() string { return filepath.Join(l.LocksDir(), ".objects.lock") }
+
+// ProjectedRoot holds the projected-file volumes (configMap, secret,
+// downwardAPI, projected) of running pods: on /run, a tmpfs, so that
+// Secrets in volumes never reach a disk, as the kubelet keeps them.
+func (l Layout) ProjectedRoot() string { return filepath.Join(l.RuntimeDir, "volumes") }
+
+// ProjectedDir holds one pod's projected-file volumes, one directory each;
+// the stage binds it at contract.ProjectedDir.
+func (l Layout) ProjectedDir(pod string) string { return filepath.Join(l.ProjectedRoot(), pod) }
