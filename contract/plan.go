@@ -39,6 +39,10 @@ type Plan struct {
 	BackoffBaseMillis  int64 `json:"backoffBaseMillis"`
 	BackoffMaxMillis   int64 `json:"backoffMaxMillis"`
 	BackoffResetMillis int64 `json:"backoffResetMillis"`
+	// SharePIDNamespace is Kubernetes' shareProcessNamespace: every
+	// container runs in podinit's PID namespace. Without it each
+	// container gets its own, its command being PID 1 there.
+	SharePIDNamespace bool `json:"sharePIDNamespace,omitempty"`
 
 	// MemoryVolumes are emptyDirs with medium Memory: podinit mounts one
 	// tmpfs for each before any container starts, so every container that
@@ -118,8 +122,9 @@ type Status struct {
 	// probe, while the container runs and has started).
 	Started bool `json:"started,omitempty"`
 	Ready   bool `json:"ready,omitempty"`
-	// PID is the container's main process in the pod's PID namespace, 0
-	// when not running.
+	// PID is the container's main process as podinit sees it, in the
+	// pod's PID namespace (in its own, unless the pod shares one, the
+	// container's main process is PID 1), 0 when not running.
 	PID        int    `json:"pid,omitempty"`
 	ExitCode   *int   `json:"exitCode,omitempty"`   // last exit; nil if never exited
 	Signal     string `json:"signal,omitempty"`     // set when killed by a signal

@@ -70,6 +70,7 @@ func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*I
 		BackoffBaseMillis:  base.Milliseconds(),
 		BackoffMaxMillis:   maxDelay.Milliseconds(),
 		BackoffResetMillis: defaultBackoffReset.Milliseconds(),
+		SharePIDNamespace:  p.Spec.ShareProcessNamespace != nil && *p.Spec.ShareProcessNamespace,
 	}
 	vols := volumeSources(p)
 	for _, v := range p.Spec.Volumes {

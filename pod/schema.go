@@ -35,12 +35,12 @@ var schema = map[reflect.Type]rules{
 	reflect.TypeFor[PodSpec](): {
 		notSupported: []string{
 			"activeDeadlineSeconds", "affinity", "automountServiceAccountToken",
-			"enableServiceLinks", "ephemeralContainers", "hostIPC", "hostPID",
+			"enableServiceLinks", "ephemeralContainers",
 			"imagePullSecrets", "nodeName", "nodeSelector", "os", "overhead",
 			"preemptionPolicy", "priority", "priorityClassName", "readinessGates",
 			"resourceClaims", "resources", "runtimeClassName", "schedulerName",
 			"schedulingGates", "serviceAccount",
-			"serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace",
+			"serviceAccountName", "setHostnameAsFQDN",
 			"subdomain", "tolerations", "topologySpreadConstraints",
 		},
 	},

@@ -57,6 +57,10 @@ type PodSpec struct {
 	DNSPolicy   string        `json:"dnsPolicy,omitempty" yaml:"dnsPolicy,omitempty"`
 	DNSConfig   *PodDNSConfig `json:"dnsConfig,omitempty" yaml:"dnsConfig,omitempty"`
 	HostAliases []HostAlias   `json:"hostAliases,omitempty" yaml:"hostAliases,omitempty"`
+	// ShareProcessNamespace, HostPID and HostIPC: see namespaces.go.
+	ShareProcessNamespace *bool `json:"shareProcessNamespace,omitempty" yaml:"shareProcessNamespace,omitempty"`
+	HostPID               bool  `json:"hostPID,omitempty" yaml:"hostPID,omitempty"`
+	HostIPC               bool  `json:"hostIPC,omitempty" yaml:"hostIPC,omitempty"`
 }
 
 type Container struct {

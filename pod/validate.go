@@ -198,6 +198,7 @@ func (s *PodSpec) validate(v *validator) {
 		v.label("spec.hostname", s.Hostname)
 	}
 	s.validateNetwork(v)
+	s.validateNamespaces(v)
 	s.SecurityContext.validate(v)
 }
 

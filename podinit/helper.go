@@ -44,7 +44,7 @@ func helperMain() int {
 	}
 	c := &spec.Container
 
-	if err := setupFilesystem(c); err != nil {
+	if err := setupFilesystem(c, spec.OwnPIDNamespace); err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: %w", c.Name, err))
 	}
 	id, err := containerIdentity(userSpec(c.Security, c.User))

@@ -15,6 +15,9 @@ const (
 type helperSpec struct {
 	Container contract.Container `json:"container"`
 	Hostname  string             `json:"hostname"`
+	// OwnPIDNamespace: the helper is PID 1 of a new PID namespace and
+	// mounts a /proc of its own.
+	OwnPIDNamespace bool `json:"ownPIDNamespace,omitempty"`
 }
 
 // helperReport is the identity the container process will run with, or

@@ -27,7 +27,7 @@ type reportMsg struct {
 // child: the reaper may collect a fast-exiting container at any time.
 // The output pipes are pumped by logs until the last writer closes them,
 // which may be after the main process exited (its children may linger).
-func spawn(c *contract.Container, hostname string, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
+func spawn(c *contract.Container, hostname string, ownPID bool, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return 0, fmt.Errorf("open %s: %w", os.DevNull, err)
@@ -71,6 +71,9 @@ func spawn(c *contract.Container, hostname string, logs *logSink, logWG *sync.Wa
 			Cloneflags: unix.CLONE_NEWNS,
 		},
 	}
+	if ownPID {
+		attr.Sys.Cloneflags |= unix.CLONE_NEWPID
+	}
 	if c.Security != nil && c.Security.UIDBase != 0 {
 		attr.Sys.Cloneflags |= unix.CLONE_NEWUSER
 		attr.Sys.UidMappings = userns.Mappings(c.Security.UIDBase)
@@ -90,7 +93,7 @@ func spawn(c *contract.Container, hostname string, logs *logSink, logWG *sync.Wa
 	}
 
 	go func() {
-		json.NewEncoder(specW).Encode(helperSpec{Container: *c, Hostname: hostname})
+		json.NewEncoder(specW).Encode(helperSpec{Container: *c, Hostname: hostname, OwnPIDNamespace: ownPID})
 		specW.Close()
 	}()
 	go func() {

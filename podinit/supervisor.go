@@ -193,7 +193,7 @@ func (s *supervisor) start(c *ctr) {
 	}
 	c.started = time.Now()
 	c.killed, c.startError = false, false
-	pid, err := spawn(&c.spec, s.plan.Hostname, s.logs, &s.logWG, s.reports)
+	pid, err := spawn(&c.spec, s.plan.Hostname, !s.plan.SharePIDNamespace, s.logs, &s.logWG, s.reports)
 	if err != nil {
 		log.Print(err)
 		c.startError = true
