@@ -81,6 +81,11 @@ type Container struct {
 	// /etc/group after its rootfs is mounted.
 	User   string  `json:"user,omitempty"`
 	Mounts []Mount `json:"mounts,omitempty"`
+	// Probes and Hooks: see probe.go. StopSignal is the signal that stops
+	// the container (lifecycle.stopSignal), 0 for SIGTERM.
+	Probes     *Probes `json:"probes,omitempty"`
+	Hooks      *Hooks  `json:"hooks,omitempty"`
+	StopSignal int     `json:"stopSignal,omitempty"`
 	// Security is enforced on the container and on every exec in it. The
 	// host always sets it; nil (podinit's own tests) restricts nothing
 	// beyond the pod.
@@ -122,6 +127,9 @@ type Status struct {
 	// probe, while the container runs and has started).
 	Started bool `json:"started,omitempty"`
 	Ready   bool `json:"ready,omitempty"`
+	// Message says why the last instance ended when podinit ended it
+	// (a failed liveness or startup probe, a failed postStart hook).
+	Message string `json:"message,omitempty"`
 	// PID is the container's main process as podinit sees it, in the
 	// pod's PID namespace (in its own, unless the pod shares one, the
 	// container's main process is PID 1), 0 when not running.

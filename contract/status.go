@@ -24,6 +24,10 @@ const (
 	ReasonCrashLoopBackOff  = "CrashLoopBackOff"
 	ReasonKilled            = "Killed"
 	ReasonStartError        = "StartError"
+	// ReasonUnhealthy: podinit killed the instance for a failed liveness
+	// or startup probe; ReasonPostStartHookError for a failed postStart.
+	ReasonUnhealthy          = "Unhealthy"
+	ReasonPostStartHookError = "PostStartHookError"
 )
 
 // StatusFileName is the record of container name in StatusDir.

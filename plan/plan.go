@@ -154,7 +154,9 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		Env:        mergeEnv(img.Config.Env, c.Env),
 		WorkingDir: c.WorkingDir,
 		User:       img.Config.User,
+		Probes:     probes(c),
 	}
+	out.Hooks, out.StopSignal = hooks(c)
 	if out.WorkingDir == "" {
 		out.WorkingDir = img.Config.WorkingDir
 	}

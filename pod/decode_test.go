@@ -67,10 +67,10 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{`t.yaml:1:1: foo: unknown field "foo"`}},
 		{"unsupported spec field", head + "  nodeName: n1\n" + one,
 			[]string{`t.yaml:6:3: spec.nodeName: field is not supported by podunit`}},
-		{"unsupported container fields", head + one + "    readinessProbe:\n      exec: {}\n    livenessProbe: {}\n",
+		{"unsupported container fields", head + one + "    tty: true\n    stdin: true\n",
 			[]string{
-				`t.yaml:9:5: spec.containers[0].readinessProbe: field is not supported by podunit`,
-				`t.yaml:11:5: spec.containers[0].livenessProbe: field is not supported by podunit`,
+				`t.yaml:9:5: spec.containers[0].tty: field is not supported by podunit`,
+				`t.yaml:10:5: spec.containers[0].stdin: field is not supported by podunit`,
 			}},
 		{"unsupported env valueFrom", head + one + "    env:\n    - name: A\n      valueFrom: {}\n",
 			[]string{`t.yaml:11:7: spec.containers[0].env[0].valueFrom: field is not supported by podunit`}},

@@ -19,6 +19,9 @@ type rules struct {
 	// quantities are string fields holding Kubernetes quantities, which
 	// Kubernetes also accepts as bare YAML numbers (cpu: 0.5).
 	quantities []string
+	// intOrString are string fields holding Kubernetes int-or-string
+	// values (a port number or name), also written as bare numbers.
+	intOrString []string
 }
 
 var schema = map[reflect.Type]rules{
@@ -46,8 +49,7 @@ var schema = map[reflect.Type]rules{
 	},
 	reflect.TypeFor[Container](): {
 		notSupported: []string{
-			"envFrom", "lifecycle", "livenessProbe", "readinessProbe",
-			"resizePolicy", "restartPolicy", "startupProbe",
+			"envFrom", "resizePolicy", "restartPolicy",
 			"stdin", "stdinOnce", "terminationMessagePath",
 			"terminationMessagePolicy", "tty", "volumeDevices",
 		},
@@ -72,6 +74,8 @@ var schema = map[reflect.Type]rules{
 			"vsphereVolume",
 		},
 	},
+	reflect.TypeFor[HTTPGetAction]():   {intOrString: []string{"port"}},
+	reflect.TypeFor[TCPSocketAction](): {intOrString: []string{"port"}},
 	reflect.TypeFor[EmptyDirVolumeSource](): {
 		quantities: []string{"sizeLimit"},
 	},
@@ -121,6 +125,7 @@ func isNotSupported(t reflect.Type, name string) bool {
 	return slices.Contains(schema[t].notSupported, name)
 }
 
-func isQuantity(t reflect.Type, name string) bool {
-	return slices.Contains(schema[t].quantities, name)
+// takesNumber: a string field that may also be written as a YAML number.
+func takesNumber(t reflect.Type, name string) bool {
+	return slices.Contains(schema[t].quantities, name) || slices.Contains(schema[t].intOrString, name)
 }

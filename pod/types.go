@@ -75,6 +75,11 @@ type Container struct {
 	VolumeMounts    []VolumeMount        `json:"volumeMounts,omitempty" yaml:"volumeMounts,omitempty"`
 	SecurityContext *SecurityContext     `json:"securityContext,omitempty" yaml:"securityContext,omitempty"`
 	Ports           []ContainerPort      `json:"ports,omitempty" yaml:"ports,omitempty"`
+	// Probes and Lifecycle: see probe.go.
+	LivenessProbe  *Probe     `json:"livenessProbe,omitempty" yaml:"livenessProbe,omitempty"`
+	ReadinessProbe *Probe     `json:"readinessProbe,omitempty" yaml:"readinessProbe,omitempty"`
+	StartupProbe   *Probe     `json:"startupProbe,omitempty" yaml:"startupProbe,omitempty"`
+	Lifecycle      *Lifecycle `json:"lifecycle,omitempty" yaml:"lifecycle,omitempty"`
 }
 
 type EnvVar struct {

@@ -173,6 +173,7 @@ func (s *PodSpec) validate(v *validator) {
 			f := fmt.Sprintf("spec.%s[%d]", list, i)
 			c := &cs[i]
 			c.validate(v, f, volumes)
+			c.validateProbes(v, f, list == "initContainers")
 			if c.Name == "" {
 				continue
 			}

@@ -47,6 +47,16 @@ func helperMain() int {
 	if err := setupFilesystem(c, spec.OwnPIDNamespace); err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: %w", c.Name, err))
 	}
+	if spec.Run != nil {
+		report.Close()
+		report = nil
+		if c.Security != nil && c.Security.ReadOnlyRoot {
+			if err := remountReadOnly("/"); err != nil {
+				return fail(exitStartFailed, fmt.Errorf("container %s: read-only root: %w", c.Name, err))
+			}
+		}
+		return execRestricted(spec.Run, fail)
+	}
 	id, err := containerIdentity(userSpec(c.Security, c.User))
 	if err == nil {
 		id, err = completeIdentity(c.Security, id)

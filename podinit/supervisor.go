@@ -5,6 +5,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,9 +29,15 @@ type ctr struct {
 	startError     bool // the helper gave up before execve
 	done           bool // terminated and will not run again
 	// settled: its first instance reported (it runs its command, or
-	// failed to start) or ended. The pod is ready when every app
-	// container is settled.
+	// failed to start) or ended.
 	settled bool
+	// gen counts instances, so that probe and timer events of an ended
+	// one are dropped; timers are the instance's probe and kill timers.
+	gen    int
+	timers []*time.Timer
+	// unhealthy says why podinit is killing the instance (a failed
+	// liveness or startup probe), "" otherwise.
+	unhealthy string
 }
 
 // supervisor runs the pod. All state lives in one goroutine (run's
@@ -50,12 +57,19 @@ type supervisor struct {
 	reaped   chan reaped
 	reports  chan reportMsg
 	restarts chan *ctr
-	stop     <-chan os.Signal
-	graceC   <-chan time.Time
-	killC    <-chan time.Time
+	// events are results of probes, hooks and their timers, run in the
+	// loop (see probes_run.go).
+	events chan func()
+	execs  map[int]*execRun
+	podIP  string
+	stop   <-chan os.Signal
+	graceC <-chan time.Time
+	killC  <-chan time.Time
 
 	pod      contract.PodStatus
-	ready    bool // READY=1 sent
+	running  bool   // every app container settled: phase Running
+	ready    bool   // READY=1 sent
+	status   string // the last STATUS= text sent
 	nextInit int
 	stopping bool
 	fatal    error
@@ -72,6 +86,8 @@ func newSupervisor(plan *contract.Plan, stop <-chan os.Signal) *supervisor {
 		byPID:   map[int]*ctr{},
 		reaped:  make(chan reaped, 64),
 		reports: make(chan reportMsg, 16),
+		events:  make(chan func(), 16),
+		execs:   map[int]*execRun{},
 		stop:    stop,
 	}
 	waiting := contract.ReasonContainerCreating
@@ -114,6 +130,8 @@ func (s *supervisor) run() int {
 			s.onReport(m)
 		case c := <-s.restarts:
 			s.onRestartDue(c)
+		case ev := <-s.events:
+			ev()
 		case sig := <-s.stop:
 			log.Printf("got %v: stopping the pod", sig)
 			s.beginStop()
@@ -158,29 +176,71 @@ func (s *supervisor) startNextInit() {
 	}
 }
 
-// settle marks c's first instance as started (or ended) and sends READY=1
-// once every app container is: only then does the unit become active and
-// apply return, so that `podunit exec` right after it finds every
-// container running its own command, not podinit's helper still building
-// it.
+// settle marks c's first instance as started (or ended). Once every app
+// container is, the pod is Running; see checkReady for READY=1.
 func (s *supervisor) settle(c *ctr) {
 	if c.init || c.settled {
 		return
 	}
 	c.settled = true
-	if s.ready || s.stopping || s.finished {
+	s.checkReady()
+}
+
+// readyForUnit: a container counts towards the unit's READY=1 once it
+// will not run again, or has started and is ready; one without startup
+// and readiness probes once its first instance settled, so that
+// `podunit exec` right after apply finds it running its own command, not
+// podinit's helper still building it.
+func (s *supervisor) readyForUnit(c *ctr) bool {
+	if c.done {
+		return true
+	}
+	pr, h := c.spec.Probes, c.spec.Hooks
+	if (pr != nil && (pr.Startup != nil || pr.Readiness != nil)) || (h != nil && h.PostStart != nil) {
+		return c.st.Started && c.st.Ready
+	}
+	return c.settled
+}
+
+// checkReady sends READY=1 once every app container counts as ready: only
+// then does the unit become active, apply return, and units ordered
+// After= it start. Later readiness changes only change STATUS=.
+func (s *supervisor) checkReady() {
+	if s.stopping || s.finished {
 		return
 	}
+	all, ready := true, 0
 	for _, a := range s.apps {
-		if !a.settled {
-			return
+		all = all && a.settled
+		if a.st.Ready {
+			ready++
 		}
 	}
-	s.ready = true
-	s.pod.Phase = contract.PhaseRunning
-	s.pod.ReadyAt = timestamp(time.Now())
-	s.writePod()
-	notify(fmt.Sprintf("READY=1\nSTATUS=Running %d container(s)", len(s.apps)))
+	if !all {
+		return
+	}
+	if !s.running {
+		s.running = true
+		s.pod.Phase = contract.PhaseRunning
+		s.writePod()
+	}
+	state := ""
+	if !s.ready {
+		for _, a := range s.apps {
+			if !s.readyForUnit(a) {
+				return
+			}
+		}
+		s.ready = true
+		s.pod.ReadyAt = timestamp(time.Now())
+		s.writePod()
+		state = "READY=1\n"
+	}
+	status := fmt.Sprintf("Running %d container(s), %d ready", len(s.apps), ready)
+	if status != s.status {
+		s.status = status
+		notify(state + "STATUS=" + status)
+	}
 }
 
 // start starts one instance of c. A rootfs that cannot be mounted is
@@ -193,6 +253,9 @@ func (s *supervisor) start(c *ctr) {
 	}
 	c.started = time.Now()
 	c.killed, c.startError = false, false
+	c.gen++
+	c.unhealthy = ""
+	c.st.Started, c.st.Ready, c.st.Message = false, false, ""
 	pid, err := spawn(&c.spec, s.plan.Hostname, !s.plan.SharePIDNamespace, s.logs, &s.logWG, s.reports)
 	if err != nil {
 		log.Print(err)
@@ -213,7 +276,10 @@ func (s *supervisor) start(c *ctr) {
 func (s *supervisor) onExit(r reaped) {
 	c := s.byPID[r.pid]
 	if c == nil {
-		return // an orphan reparented to us; reaping it was the job
+		// A probe's or hook's command, or an orphan reparented to us
+		// (reaping it was the job).
+		s.onExecExit(r.pid, r.ws)
+		return
 	}
 	delete(s.byPID, r.pid)
 	// The main process is gone: so is the container, as with a cgroup
@@ -236,7 +302,13 @@ func (s *supervisor) recordExit(c *ctr, code int, sig string, at time.Time) {
 	c.st.Signal = sig
 	c.st.FinishedAt = timestamp(at)
 	c.st.PID = 0
+	c.st.Started, c.st.Ready = false, false
+	c.stopTimers()
 	switch {
+	case strings.HasPrefix(c.unhealthy, contract.ReasonPostStartHookError):
+		c.st.Reason, c.st.Message = contract.ReasonPostStartHookError, c.unhealthy
+	case c.unhealthy != "":
+		c.st.Reason, c.st.Message = contract.ReasonUnhealthy, c.unhealthy
 	case c.killed:
 		c.st.Reason = contract.ReasonKilled
 	case c.startError && code != 0:
@@ -338,6 +410,9 @@ func (s *supervisor) onReport(m reportMsg) {
 	c.st.UID, c.st.GID, c.st.Groups = m.rep.UID, m.rep.GID, m.rep.Groups
 	c.st.Env, c.st.Cwd = m.rep.Env, m.rep.Cwd
 	s.write(c)
+	if !c.init && c.pid != 0 {
+		s.postStart(c)
+	}
 }
 
 // fail handles podinit's own failures: stop everything, exit 3.
@@ -370,9 +445,8 @@ func (s *supervisor) beginStop() {
 		s.finishStop()
 		return
 	}
-	for pid := range s.byPID {
-		unix.Kill(-pid, unix.SIGTERM)
-		unix.Kill(pid, unix.SIGTERM)
+	for _, c := range s.byPID {
+		s.terminate(c)
 	}
 	if s.grace <= 0 {
 		s.killAll()
