@@ -55,7 +55,7 @@ type ContainerStatus struct {
 	Ready bool   `json:"ready"`
 }
 
-// Ready counts running containers, for "1/2"-style display.
+// Ready counts ready containers, for kubectl's "1/2"-style display.
 func (s *PodStatus) Ready() int {
 	n := 0
 	for _, c := range s.Containers {
@@ -148,7 +148,10 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 	if ph, err := readJSON[contract.PodStatus](filepath.Join(dir, contract.PodStatusFile)); err == nil {
 		s.Phase = ph
 	}
-	running := st.Active == "active"
+	// podinit runs (and its records are current) while the unit is
+	// active, and while it is still starting its main process: init
+	// containers, containers that are not ready yet.
+	running := st.Active == "active" || (st.Active == "activating" && st.Sub == "start")
 	for _, c := range p.Spec.InitContainers {
 		s.Init = append(s.Init, containerStatus(dir, c.Name, c.Image, true, running))
 	}
@@ -175,7 +178,9 @@ func containerStatus(dir, name, image string, init, podRunning bool) ContainerSt
 		// terminated): the record is stale, the container is not running.
 		cs.State, cs.Reason, cs.PID = contract.StateTerminated, "PodStopped", 0
 	}
-	cs.Ready = podRunning && cs.State == contract.StateRunning
+	// podinit's Ready (started, readiness passing) holds only while the
+	// pod runs.
+	cs.Ready = podRunning && cs.State == contract.StateRunning && rec.Ready
 	return cs
 }
 
