@@ -83,6 +83,9 @@ type Container struct {
 	Mounts []Mount `json:"mounts,omitempty"`
 	// Probes and Hooks: see probe.go. StopSignal is the signal that stops
 	// the container (lifecycle.stopSignal), 0 for SIGTERM.
+	// Sidecar: an init container that keeps running beside the main
+	// containers (restartPolicy: Always).
+	Sidecar    bool    `json:"sidecar,omitempty"`
 	Probes     *Probes `json:"probes,omitempty"`
 	Hooks      *Hooks  `json:"hooks,omitempty"`
 	StopSignal int     `json:"stopSignal,omitempty"`

@@ -155,6 +155,7 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		WorkingDir: c.WorkingDir,
 		User:       img.Config.User,
 		Probes:     probes(c),
+		Sidecar:    c.IsSidecar(),
 	}
 	out.Hooks, out.StopSignal = hooks(c)
 	if out.WorkingDir == "" {

@@ -214,15 +214,27 @@ func (c *Container) validateHandler(v *validator, f string, h *LifecycleHandler)
 	}
 }
 
-// validateProbes checks the probes and hooks of a container; init
-// containers may have none of them.
+// IsSidecar: an init container with restartPolicy Always runs beside the
+// main containers (Kubernetes' sidecar containers).
+func (c *Container) IsSidecar() bool { return c.RestartPolicy == RestartAlways }
+
+// validateProbes checks the probes, hooks and restart policy of a
+// container; init containers other than sidecars may have none of them.
 func (c *Container) validateProbes(v *validator, f string, init bool) {
+	switch {
+	case c.RestartPolicy == "":
+	case !init:
+		v.errorf(f+".restartPolicy", "may only be set on init containers")
+	case c.RestartPolicy != RestartAlways:
+		v.errorf(f+".restartPolicy", "unsupported value %q (want Always, the only value an init container takes)", truncate(c.RestartPolicy))
+	}
+	init = init && !c.IsSidecar()
 	for kind, p := range map[string]*Probe{LivenessProbe: c.LivenessProbe, ReadinessProbe: c.ReadinessProbe, StartupProbe: c.StartupProbe} {
 		if p == nil {
 			continue
 		}
 		if init {
-			v.errorf(f+"."+kind, "may not be set for init containers")
+			v.errorf(f+"."+kind, "may not be set for init containers without restartPolicy: Always")
 			continue
 		}
 		c.validateProbe(v, f+"."+kind, kind, p)
@@ -232,7 +244,7 @@ func (c *Container) validateProbes(v *validator, f string, init bool) {
 		return
 	}
 	if init {
-		v.errorf(f+".lifecycle", "may not be set for init containers")
+		v.errorf(f+".lifecycle", "may not be set for init containers without restartPolicy: Always")
 		return
 	}
 	if l.PostStart != nil {

@@ -56,7 +56,7 @@ func TestProbeErrors(t *testing.T) {
 func TestProbesRefusedOnInitContainers(t *testing.T) {
 	in := head + probed + "  initContainers:\n  - name: i\n    image: busybox\n    livenessProbe: {exec: {command: ['true']}}\n"
 	_, err := Decode("t.yaml", strings.NewReader(in))
-	want := []string{`t.yaml:13:20: spec.initContainers[0].livenessProbe: may not be set for init containers`}
+	want := []string{`t.yaml:13:20: spec.initContainers[0].livenessProbe: may not be set for init containers without restartPolicy: Always`}
 	if got := errorLines(err); !reflect.DeepEqual(got, want) {
 		t.Errorf("errors:\n got %q\nwant %q", got, want)
 	}
@@ -74,5 +74,22 @@ func TestProbePorts(t *testing.T) {
 	}
 	if c.ReadinessProbe.TCPSocket.Port != "81" {
 		t.Errorf("numeric port decoded as %q", c.ReadinessProbe.TCPSocket.Port)
+	}
+}
+
+func TestSidecarValidation(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"  initContainers:\n  - {name: i, image: busybox, restartPolicy: Never}\n",
+			`t.yaml:11:46: spec.initContainers[0].restartPolicy: unsupported value "Never" (want Always, the only value an init container takes)`},
+		{"  initContainers:\n  - {name: i, image: busybox, restartPolicy: Always, readinessProbe: {tcpSocket: {port: 80}}}\n", ""},
+	} {
+		_, err := Decode("t.yaml", strings.NewReader(head+probed+tt.in))
+		if got := strings.Join(errorLines(err), "\n"); got != tt.want {
+			t.Errorf("got %q\nwant %q", got, tt.want)
+		}
+	}
+	_, err := Decode("t.yaml", strings.NewReader(head+probed+"    restartPolicy: Always\n"))
+	if want := `t.yaml:10:20: spec.containers[0].restartPolicy: may only be set on init containers`; strings.Join(errorLines(err), "\n") != want {
+		t.Errorf("got %v", err)
 	}
 }

@@ -49,7 +49,7 @@ var schema = map[reflect.Type]rules{
 	},
 	reflect.TypeFor[Container](): {
 		notSupported: []string{
-			"envFrom", "resizePolicy", "restartPolicy",
+			"envFrom", "resizePolicy",
 			"stdin", "stdinOnce", "terminationMessagePath",
 			"terminationMessagePolicy", "tty", "volumeDevices",
 		},

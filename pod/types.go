@@ -80,6 +80,9 @@ type Container struct {
 	ReadinessProbe *Probe     `json:"readinessProbe,omitempty" yaml:"readinessProbe,omitempty"`
 	StartupProbe   *Probe     `json:"startupProbe,omitempty" yaml:"startupProbe,omitempty"`
 	Lifecycle      *Lifecycle `json:"lifecycle,omitempty" yaml:"lifecycle,omitempty"`
+	// RestartPolicy, only Always and only on init containers, makes a
+	// sidecar (see probe.go).
+	RestartPolicy string `json:"restartPolicy,omitempty" yaml:"restartPolicy,omitempty"`
 }
 
 type EnvVar struct {

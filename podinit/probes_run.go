@@ -168,6 +168,11 @@ func (s *supervisor) started(c *ctr) {
 		c.st.Ready = true
 	}
 	s.write(c)
+	if c.spec.Sidecar && !c.startedOnce {
+		// The next init container waits for the sidecar to start.
+		c.startedOnce = true
+		s.startNextInit()
+	}
 	s.checkReady()
 }
 

@@ -38,6 +38,9 @@ type ctr struct {
 	// unhealthy says why podinit is killing the instance (a failed
 	// liveness or startup probe), "" otherwise.
 	unhealthy string
+	// startedOnce: a sidecar's first start let the next init container
+	// go.
+	startedOnce bool
 }
 
 // supervisor runs the pod. All state lives in one goroutine (run's
@@ -72,9 +75,13 @@ type supervisor struct {
 	status   string // the last STATUS= text sent
 	nextInit int
 	stopping bool
-	fatal    error
-	finished bool
-	exitCode int
+	// completion is the pod's exit code once its main containers all
+	// ended and only sidecars are left to stop.
+	completion       *int
+	sidecarsStopping bool
+	fatal            error
+	finished         bool
+	exitCode         int
 }
 
 func newSupervisor(plan *contract.Plan, stop <-chan os.Signal) *supervisor {
@@ -104,6 +111,18 @@ func newSupervisor(plan *contract.Plan, stop <-chan os.Signal) *supervisor {
 	}
 	s.restarts = make(chan *ctr, len(s.inits)+len(s.apps))
 	return s
+}
+
+// members are the containers that make the pod ready: the main
+// containers and the sidecars.
+func (s *supervisor) members() []*ctr {
+	out := append([]*ctr(nil), s.apps...)
+	for _, c := range s.inits {
+		if c.spec.Sidecar {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (s *supervisor) all() []*ctr {
@@ -146,7 +165,7 @@ func (s *supervisor) run() int {
 	}
 	s.waitLogs(2 * time.Second)
 	s.pod.Phase = s.finalPhase()
-	s.pod.Stopped = s.stopping
+	s.pod.Stopped = s.stopping && s.completion == nil
 	s.writePod()
 	log.Printf("pod %s ended: %s, exit code %d", s.plan.Pod, s.pod.Phase, s.exitCode)
 	return s.exitCode
@@ -179,7 +198,7 @@ func (s *supervisor) startNextInit() {
 // settle marks c's first instance as started (or ended). Once every app
 // container is, the pod is Running; see checkReady for READY=1.
 func (s *supervisor) settle(c *ctr) {
-	if c.init || c.settled {
+	if (c.init && !c.spec.Sidecar) || c.settled {
 		return
 	}
 	c.settled = true
@@ -210,7 +229,8 @@ func (s *supervisor) checkReady() {
 		return
 	}
 	all, ready := true, 0
-	for _, a := range s.apps {
+	members := s.members()
+	for _, a := range members {
 		all = all && a.settled
 		if a.st.Ready {
 			ready++
@@ -226,7 +246,7 @@ func (s *supervisor) checkReady() {
 	}
 	state := ""
 	if !s.ready {
-		for _, a := range s.apps {
+		for _, a := range members {
 			if !s.readyForUnit(a) {
 				return
 			}
@@ -236,7 +256,7 @@ func (s *supervisor) checkReady() {
 		s.writePod()
 		state = "READY=1\n"
 	}
-	status := fmt.Sprintf("Running %d container(s), %d ready", len(s.apps), ready)
+	status := fmt.Sprintf("Running %d container(s), %d ready", len(members), ready)
 	if status != s.status {
 		s.status = status
 		notify(state + "STATUS=" + status)
@@ -325,12 +345,18 @@ func (s *supervisor) afterExit(c *ctr) {
 		s.write(c)
 		if len(s.byPID) == 0 {
 			s.finishStop()
+		} else {
+			s.terminateSidecars()
 		}
 		return
 	}
 	failed := *c.st.ExitCode != 0
 	if c.init {
 		switch {
+		case c.spec.Sidecar:
+			// Restarted whatever the pod's restartPolicy, as Kubernetes
+			// does with sidecars.
+			s.scheduleRestart(c)
 		case !failed:
 			c.done = true
 			s.write(c)
@@ -339,7 +365,9 @@ func (s *supervisor) afterExit(c *ctr) {
 			c.done = true
 			s.write(c)
 			log.Printf("init container %s failed and restartPolicy is Never: the pod failed", c.spec.Name)
-			s.finish(contract.ExitPodFailed)
+			code := contract.ExitPodFailed
+			s.completion = &code
+			s.beginStop() // the sidecars started so far
 		default:
 			s.scheduleRestart(c)
 		}
@@ -358,11 +386,14 @@ func (s *supervisor) afterExit(c *ctr) {
 		}
 		anyFailed = anyFailed || *a.st.ExitCode != 0
 	}
+	code := contract.ExitSucceeded
 	if anyFailed {
-		s.finish(contract.ExitPodFailed)
-	} else {
-		s.finish(contract.ExitSucceeded)
+		code = contract.ExitPodFailed
 	}
+	// Sidecars do not keep a completed pod alive: they are stopped, and
+	// the main containers' result is the pod's.
+	s.completion = &code
+	s.beginStop()
 }
 
 func (s *supervisor) scheduleRestart(c *ctr) {
@@ -410,7 +441,7 @@ func (s *supervisor) onReport(m reportMsg) {
 	c.st.UID, c.st.GID, c.st.Groups = m.rep.UID, m.rep.GID, m.rep.Groups
 	c.st.Env, c.st.Cwd = m.rep.Env, m.rep.Cwd
 	s.write(c)
-	if !c.init && c.pid != 0 {
+	if (!c.init || c.spec.Sidecar) && c.pid != 0 {
 		s.postStart(c)
 	}
 }
@@ -432,7 +463,9 @@ func (s *supervisor) beginStop() {
 		return
 	}
 	s.stopping = true
-	notify("STOPPING=1\nSTATUS=Stopping containers")
+	if s.completion == nil {
+		notify("STOPPING=1\nSTATUS=Stopping containers")
+	}
 	for _, c := range s.all() {
 		if c.restartPending {
 			c.restartPending = false
@@ -446,13 +479,36 @@ func (s *supervisor) beginStop() {
 		return
 	}
 	for _, c := range s.byPID {
-		s.terminate(c)
+		if !c.spec.Sidecar {
+			s.terminate(c)
+		}
 	}
+	s.terminateSidecars()
 	if s.grace <= 0 {
 		s.killAll()
 		return
 	}
 	s.graceC = time.After(s.grace)
+}
+
+// terminateSidecars stops the sidecars once nothing else runs: they
+// serve the main containers to the end, as in Kubernetes.
+func (s *supervisor) terminateSidecars() {
+	if s.sidecarsStopping {
+		return
+	}
+	for _, c := range s.byPID {
+		if !c.spec.Sidecar {
+			return
+		}
+	}
+	s.sidecarsStopping = true
+	// Reverse order of definition, as the kubelet does.
+	for i := len(s.inits) - 1; i >= 0; i-- {
+		if c := s.inits[i]; c.spec.Sidecar && c.pid != 0 {
+			s.terminate(c)
+		}
+	}
 }
 
 func (s *supervisor) killAll() {
@@ -469,6 +525,10 @@ func (s *supervisor) killAll() {
 func (s *supervisor) finishStop() {
 	if s.fatal != nil {
 		s.finish(contract.ExitSetupError)
+		return
+	}
+	if s.completion != nil {
+		s.finish(*s.completion)
 		return
 	}
 	s.finish(contract.ExitSucceeded)

@@ -7,6 +7,7 @@ import (
 	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/enter"
 	"github.com/podunit/podunit/machined"
+	"github.com/podunit/podunit/pod"
 )
 
 // ExecTarget finds a running container's process and the identity podinit
@@ -20,7 +21,8 @@ func (m *Manager) ExecTarget(ctx context.Context, name, container string) (enter
 		container = applied.Pod.Spec.Containers[0].Name
 	}
 	found := false
-	for _, c := range applied.Pod.Spec.Containers {
+	for _, c := range append(append([]pod.Container(nil), applied.Pod.Spec.Containers...), applied.Pod.Spec.InitContainers...) {
+		// Init containers run while the pod starts, sidecars for good.
 		found = found || c.Name == container
 	}
 	if !found {
@@ -56,7 +58,7 @@ func (m *Manager) ExecTarget(ctx context.Context, name, container string) (enter
 		return enter.Target{}, fmt.Errorf("pod %q: read its plan: %w", name, err)
 	}
 	var sec *contract.Security
-	for _, c := range pl.Containers {
+	for _, c := range append(append([]contract.Container(nil), pl.Containers...), pl.InitContainers...) {
 		if c.Name == container {
 			sec = c.Security
 		}
