@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +159,53 @@ spec:
 	}
 	e.must("podunit", "delete", "gated")
 	e.assertNoTrace("gated")
+}
+
+// TestProbeCost measures what probes cost podinit: CPU time (its own,
+// and with the exec probes' helpers it reaped) and RSS over a minute,
+// for a pod with three probes at a 1 s period against the same pod
+// without probes. It only reports, and runs with PODUNIT_PROBE_COST=1.
+func TestProbeCost(t *testing.T) {
+	if os.Getenv("PODUNIT_PROBE_COST") == "" {
+		t.Skip("set PODUNIT_PROBE_COST=1 to measure")
+	}
+	e := boot(t)
+	const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: %s}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: localhost/busybox:1.35
+    command: [httpd, -f, -p, "8080"]
+%s  - name: side
+    image: localhost/busybox:1.35
+    command: [sleep, "100000"]
+%s`
+	probes := "    livenessProbe: {httpGet: {port: 8080}, periodSeconds: 1}\n    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}\n"
+	exec := "    readinessProbe: {exec: {command: ['true']}, periodSeconds: 1}\n"
+	e.apply("plain", fmt.Sprintf(pod, "plain", "", ""))
+	e.apply("probed", fmt.Sprintf(pod, "probed", probes, exec))
+	sample := func(name string) (own, all float64, rss int) {
+		pid := strconv.Itoa(e.status(name).Machine.Leader)
+		f := strings.Fields(e.must("cat", "/proc/"+pid+"/stat"))
+		tick := func(i int) float64 { n, _ := strconv.ParseFloat(f[i], 64); return n / 100 }
+		own = tick(13) + tick(14)
+		all = own + tick(15) + tick(16)
+		st := e.must("cat", "/proc/"+pid+"/status")
+		rss, _ = strconv.Atoi(strings.Fields(statusField(st, "VmRSS"))[0])
+		return
+	}
+	time.Sleep(10 * time.Second)
+	const window = 60 * time.Second
+	o0p, a0p, _ := sample("plain")
+	o0, a0, _ := sample("probed")
+	time.Sleep(window)
+	o1p, a1p, rssPlain := sample("plain")
+	o1, a1, rssProbed := sample("probed")
+	pct := func(d float64) float64 { return 100 * d / window.Seconds() }
+	t.Logf("without probes: podinit %.2f%% of a core (%.2f%% with children), RSS %d kB", pct(o1p-o0p), pct(a1p-a0p), rssPlain)
+	t.Logf("3 probes at 1 s: podinit %.2f%% of a core (%.2f%% with the exec probe's helpers), RSS %d kB", pct(o1-o0), pct(a1-a0), rssProbed)
+	e.must("podunit", "delete", "plain", "probed")
 }
