@@ -130,8 +130,10 @@ type Status struct {
 	// probe, while the container runs and has started).
 	Started bool `json:"started,omitempty"`
 	Ready   bool `json:"ready,omitempty"`
-	// Message says why the last instance ended when podinit ended it
-	// (a failed liveness or startup probe, a failed postStart hook).
+	// Message says why the latest instance that ended did, when podinit
+	// ended it (a failed liveness or startup probe, a failed postStart
+	// hook); it stays while the next instance runs, like Kubernetes'
+	// lastState.
 	Message string `json:"message,omitempty"`
 	// PID is the container's main process as podinit sees it, in the
 	// pod's PID namespace (in its own, unless the pod shares one, the

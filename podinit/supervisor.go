@@ -275,7 +275,7 @@ func (s *supervisor) start(c *ctr) {
 	c.killed, c.startError = false, false
 	c.gen++
 	c.unhealthy = ""
-	c.st.Started, c.st.Ready, c.st.Message = false, false, ""
+	c.st.Started, c.st.Ready = false, false
 	pid, err := spawn(&c.spec, s.plan.Hostname, !s.plan.SharePIDNamespace, s.logs, &s.logWG, s.reports)
 	if err != nil {
 		log.Print(err)
@@ -324,6 +324,7 @@ func (s *supervisor) recordExit(c *ctr, code int, sig string, at time.Time) {
 	c.st.PID = 0
 	c.st.Started, c.st.Ready = false, false
 	c.stopTimers()
+	c.st.Message = ""
 	switch {
 	case strings.HasPrefix(c.unhealthy, contract.ReasonPostStartHookError):
 		c.st.Reason, c.st.Message = contract.ReasonPostStartHookError, c.unhealthy
