@@ -186,7 +186,7 @@ spec:
 	exec := "    readinessProbe: {exec: {command: ['true']}, periodSeconds: 1}\n"
 	e.apply("plain", fmt.Sprintf(pod, "plain", "", ""))
 	e.apply("probed", fmt.Sprintf(pod, "probed", probes, exec))
-	sample := func(name string) (own, all float64, rss int) {
+	sample := func(name string) (own, all float64, rss, anon int) {
 		pid := strconv.Itoa(e.status(name).Machine.Leader)
 		f := strings.Fields(e.must("cat", "/proc/"+pid+"/stat"))
 		tick := func(i int) float64 { n, _ := strconv.ParseFloat(f[i], 64); return n / 100 }
@@ -194,17 +194,18 @@ spec:
 		all = own + tick(15) + tick(16)
 		st := e.must("cat", "/proc/"+pid+"/status")
 		rss, _ = strconv.Atoi(strings.Fields(statusField(st, "VmRSS"))[0])
+		anon, _ = strconv.Atoi(strings.Fields(statusField(st, "RssAnon"))[0])
 		return
 	}
 	time.Sleep(10 * time.Second)
 	const window = 60 * time.Second
-	o0p, a0p, _ := sample("plain")
-	o0, a0, _ := sample("probed")
+	o0p, a0p, _, _ := sample("plain")
+	o0, a0, _, _ := sample("probed")
 	time.Sleep(window)
-	o1p, a1p, rssPlain := sample("plain")
-	o1, a1, rssProbed := sample("probed")
+	o1p, a1p, rssPlain, anonPlain := sample("plain")
+	o1, a1, rssProbed, anonProbed := sample("probed")
 	pct := func(d float64) float64 { return 100 * d / window.Seconds() }
-	t.Logf("without probes: podinit %.2f%% of a core (%.2f%% with children), RSS %d kB", pct(o1p-o0p), pct(a1p-a0p), rssPlain)
-	t.Logf("3 probes at 1 s: podinit %.2f%% of a core (%.2f%% with the exec probe's helpers), RSS %d kB", pct(o1-o0), pct(a1-a0), rssProbed)
+	t.Logf("without probes: podinit %.2f%% of a core (%.2f%% with children), RSS %d kB (anonymous %d kB)", pct(o1p-o0p), pct(a1p-a0p), rssPlain, anonPlain)
+	t.Logf("3 probes at 1 s: podinit %.2f%% of a core (%.2f%% with the exec probe's helpers), RSS %d kB (anonymous %d kB)", pct(o1-o0), pct(a1-a0), rssProbed, anonProbed)
 	e.must("podunit", "delete", "plain", "probed")
 }

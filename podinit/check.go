@@ -30,6 +30,14 @@ const probeUserAgent = "kube-probe/1.33"
 // maxProbeBody is how much of a response the kubelet reads.
 const maxProbeBody = 10 << 10
 
+// probeTransport is shared by every HTTP probe and hook: without
+// keep-alives it holds no connections between runs, and one transport
+// allocates less than one per run.
+var probeTransport = &http.Transport{
+	TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
+	DisableKeepAlives: true,
+}
+
 // checkHTTP is the kubelet's HTTP probe: no certificate checks, no
 // keep-alive, success for 200-399; redirects are followed on the same
 // host (at most 10), and a redirect elsewhere counts as success.
@@ -56,10 +64,7 @@ func checkHTTP(ctx context.Context, h *contract.HTTPGet, host string) string {
 		req.Header.Add(hd.Name, hd.Value)
 	}
 	client := &http.Client{
-		Transport: &http.Transport{
-			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
-			DisableKeepAlives: true,
-		},
+		Transport: probeTransport,
 		CheckRedirect: func(r *http.Request, via []*http.Request) error {
 			if r.URL.Hostname() != via[0].URL.Hostname() {
 				return http.ErrUseLastResponse

@@ -13,11 +13,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// oldRootName is where the pod's root stays reachable, inside the new
-// root, between pivot_root and its unmount. Binds are made from there
+// oldRootPrefix names where the pod's root stays reachable, inside the
+// new root, between pivot_root and its unmount. Binds are made from there
 // after pivoting, so every target path (and any symlink in it) resolves
-// inside the container and cannot point back into the pod.
-const oldRootName = "/.podinit-oldroot"
+// inside the container and cannot point back into the pod. Each helper
+// makes its own directory: a probe's or hook's helper builds its view on
+// the running container's rootfs, perhaps beside another one.
+const oldRootPrefix = ".podinit-oldroot-"
 
 // setupFilesystem runs in the helper's fresh mount namespace: it turns the
 // container's overlay (mounted by podinit at c.Rootfs, copied into this
@@ -54,21 +56,22 @@ func setupFilesystem(c *contract.Container, ownPID bool) error {
 	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs %s: %w", c.Rootfs, err)
 	}
-	put := filepath.Join(c.Rootfs, oldRootName)
-	if err := os.MkdirAll(put, 0o700); err != nil {
+	put, err := os.MkdirTemp(c.Rootfs, oldRootPrefix)
+	if err != nil {
 		return fmt.Errorf("pivot_root: %w", err)
 	}
+	oldRoot := "/" + filepath.Base(put)
 	if err := unix.PivotRoot(c.Rootfs, put); err != nil {
 		return fmt.Errorf("pivot_root to %s: %w", c.Rootfs, err)
 	}
 	if err := os.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir to new root: %w", err)
 	}
-	if err := mountSystem(oldRootName, ownPID); err != nil {
+	if err := mountSystem(oldRoot, ownPID); err != nil {
 		return err
 	}
 	for _, m := range mounts {
-		if err := mountVolume(oldRootName, m); err != nil {
+		if err := mountVolume(oldRoot, m); err != nil {
 			return err
 		}
 	}
@@ -77,10 +80,10 @@ func setupFilesystem(c *contract.Container, ownPID bool) error {
 			return err
 		}
 	}
-	if err := unix.Unmount(oldRootName, unix.MNT_DETACH); err != nil {
+	if err := unix.Unmount(oldRoot, unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("unmount old root: %w", err)
 	}
-	if err := os.Remove(oldRootName); err != nil {
+	if err := os.Remove(oldRoot); err != nil {
 		return fmt.Errorf("remove old root mount point: %w", err)
 	}
 	return nil
