@@ -24,7 +24,8 @@ FUZZ_TARGETS := FuzzDecode:./pod/ FuzzUnpack:./images/
 FUZZ_TARGETS_SMALL := FuzzPolicy:./images/ FuzzRegistriesConf:./images/ \
 	FuzzRegistriesD:./images/ FuzzAuthFile:./images/ FuzzSignaturePayload:./images/ \
 	FuzzProfile:./seccomp/ FuzzResolv:./network/ FuzzIptablesSave:./network/ \
-	FuzzRecord:./network/ FuzzPlan:./contract/ FuzzStatus:./contract/
+	FuzzRecord:./network/ FuzzPlan:./contract/ FuzzStatus:./contract/ \
+	FuzzExpand:./internal/expansion/
 
 .PHONY: all build deps test test-unit test-e2e fuzz fuzz-long lint demo bench install clean clean-testhost
 
@@ -98,8 +99,9 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system-generators $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)/etc/podunit/pods
 	ln -sf $(PREFIX)/bin/podunit $(DESTDIR)$(PREFIX)/lib/systemd/system-generators/podunit-generator
 	sed 's|/usr/local/bin/podunit|$(PREFIX)/bin/podunit|' dist/podunit-sync.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-sync.service
+	sed 's|/usr/local/bin/podunit|$(PREFIX)/bin/podunit|' dist/podunit-restore.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-restore.service
 	install -m 0644 dist/podunit-sync.path $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-sync.path
-	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now podunit-sync.path; fi
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now podunit-sync.path && systemctl enable podunit-restore.service; fi
 
 clean:
 	rm -rf bin/

@@ -19,13 +19,21 @@ const (
 	ImagesDir = RunDir + "/images"
 )
 
+// HostPathDir is where the stage puts a hostPath volume inside the pod.
+func HostPathDir(volume string) string { return RunDir + "/hostpath/" + volume }
+
 // Plan is everything podinit needs to run a pod. The host writes it as
 // JSON to <pod run dir>/plan.json before nspawn starts; podinit never reads
 // the Pod manifest itself, so it needs no image store and no YAML.
 type Plan struct {
 	Pod       string `json:"pod"`
 	Namespace string `json:"namespace,omitempty"`
-	Hostname  string `json:"hostname"`
+	// UID identifies this incarnation of the pod (new on every apply, as
+	// metadata.uid under an API server); podinit puts it on every journal
+	// line as POD_UID, so a pod deleted and applied again under the same
+	// name does not show the old pod's lines.
+	UID      string `json:"uid,omitempty"`
+	Hostname string `json:"hostname"`
 	// RestartPolicy is Always, OnFailure or Never (Kubernetes semantics,
 	// applied per container; init containers always behave as OnFailure
 	// unless the policy is Never).
@@ -143,6 +151,10 @@ type Status struct {
 	Signal     string `json:"signal,omitempty"`     // set when killed by a signal
 	StartedAt  string `json:"startedAt,omitempty"`  // RFC 3339
 	FinishedAt string `json:"finishedAt,omitempty"` // RFC 3339
+	// LastState is the end of the previous instance, recorded when the
+	// container restarts (Kubernetes' lastState.terminated); nil before
+	// the first restart.
+	LastState *Termination `json:"lastState,omitempty"`
 	// The resolved identity and environment the process runs with, so that
 	// exec can reproduce them exactly.
 	UID    uint32   `json:"uid"`
@@ -150,6 +162,17 @@ type Status struct {
 	Groups []uint32 `json:"groups,omitempty"`
 	Env    []string `json:"env,omitempty"`
 	Cwd    string   `json:"cwd,omitempty"`
+}
+
+// Termination is how one instance of a container ended.
+type Termination struct {
+	ExitCode int    `json:"exitCode"`
+	Signal   string `json:"signal,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// Message: why podinit ended it, if it did (see Status.Message).
+	Message    string `json:"message,omitempty"`
+	StartedAt  string `json:"startedAt,omitempty"`  // RFC 3339
+	FinishedAt string `json:"finishedAt,omitempty"` // RFC 3339
 }
 
 // PodStatusFile is StatusDir/pod.json: the pod-level phase.

@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/podunit/podunit/internal/fsfull"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -67,7 +68,8 @@ const LocalRegistry = "localhost"
 // yet in the store concurrently, without the store lock, and finally
 // records the image under the lock. A pull killed at any point leaves no
 // image record; layers it finished stay and the next pull skips them.
-func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) ([]*Image, error) {
+func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (imgs []*Image, err error) {
+	defer func() { err = fsfull.Explain(err, "image store", s.root) }()
 	prog := newProgress(o.Progress)
 	if o.Jobs <= 0 {
 		o.Jobs = DefaultJobs

@@ -36,8 +36,8 @@ const (
 
 // Compile builds the plan. iso is the pod's isolation, allocated by the
 // caller; images maps each container's image reference (as written in the
-// pod) to the resolved image.
-func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*Image) (*contract.Plan, error) {
+// pod) to the resolved image; rt holds what the downward API reads.
+func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*Image, rt Runtime) (*contract.Plan, error) {
 	base := defaultBackoff
 	if v, ok := p.Metadata.Annotations[AnnotationRestartBackoff]; ok {
 		d, err := time.ParseDuration(v)
@@ -85,7 +85,7 @@ func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*I
 		}
 	}
 	for i := range p.Spec.InitContainers {
-		c, err := container(&p.Spec.InitContainers[i], h, images, vols)
+		c, err := container(p, &p.Spec.InitContainers[i], h, images, vols, rt)
 		if err == nil {
 			c.Security, err = security(p, &p.Spec.InitContainers[i], images[p.Spec.InitContainers[i].Image], h, iso)
 		}
@@ -95,7 +95,7 @@ func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*I
 		pl.InitContainers = append(pl.InitContainers, *c)
 	}
 	for i := range p.Spec.Containers {
-		c, err := container(&p.Spec.Containers[i], h, images, vols)
+		c, err := container(p, &p.Spec.Containers[i], h, images, vols, rt)
 		if err == nil {
 			c.Security, err = security(p, &p.Spec.Containers[i], images[p.Spec.Containers[i].Image], h, iso)
 		}
@@ -116,7 +116,7 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 	for _, v := range p.Spec.Volumes {
 		switch {
 		case v.HostPath != nil:
-			out[v.Name] = volumeSource{dir: units.HostPathDir(v.Name)}
+			out[v.Name] = volumeSource{dir: contract.HostPathDir(v.Name)}
 		case v.EmptyDir != nil:
 			out[v.Name] = volumeSource{dir: EmptyDirPath(v.Name)}
 		}
@@ -130,7 +130,7 @@ func EmptyDirPath(volume string) string { return contract.RunDir + "/volumes/" +
 // ContainerDir is where a container's overlay dirs live inside the pod.
 func ContainerDir(name string) string { return contract.ContainersDir + "/" + name }
 
-func container(c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource) (*contract.Container, error) {
+func container(p *pod.Pod, c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource, rt Runtime) (*contract.Container, error) {
 	img, ok := images[c.Image]
 	if !ok {
 		return nil, fmt.Errorf("image %q was not resolved", c.Image)
@@ -143,15 +143,21 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		}
 		layers = append(layers, contract.ImagesDir+"/"+rel)
 	}
+	env, vars, err := containerEnv(p, c, rt)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.Name, err)
+	}
 	dir := ContainerDir(c.Name)
 	out := &contract.Container{
-		Name:       c.Name,
-		Layers:     layers,
-		Upper:      dir + "/upper",
-		Work:       dir + "/work",
-		Rootfs:     dir + "/rootfs",
-		Args:       img.Config.Resolve(c.Command, c.Args),
-		Env:        mergeEnv(img.Config.Env, c.Env),
+		Name:   c.Name,
+		Layers: layers,
+		Upper:  dir + "/upper",
+		Work:   dir + "/work",
+		Rootfs: dir + "/rootfs",
+		// As the kubelet, only the pod's command and args expand, not
+		// the image's Entrypoint and Cmd.
+		Args:       img.Config.Resolve(expandAll(c.Command, vars), expandAll(c.Args, vars)),
+		Env:        mergeEnv(img.Config.Env, env),
 		WorkingDir: c.WorkingDir,
 		User:       img.Config.User,
 		Probes:     probes(c),

@@ -41,7 +41,7 @@ func TestCompile(t *testing.T) {
 		Layers: []string{"/var/lib/podunit/images/layers/aa/diff", "/var/lib/podunit/images/layers/bb/diff"},
 		Config: images.Config{Entrypoint: []string{"/entry"}, Cmd: []string{"cmd"}, Env: []string{"PATH=/bin", "MODE=image"}, WorkingDir: "/w", User: "app"},
 	}
-	pl, err := Compile(pods[0], units.DefaultHost, units.Isolation{}, map[string]*Image{"img": img})
+	pl, err := Compile(pods[0], units.DefaultHost, units.Isolation{}, map[string]*Image{"img": img}, Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,16 +78,16 @@ func TestCompileErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Compile(pods[0], units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {Layers: []string{"/elsewhere/l"}}}); err == nil || !strings.Contains(err.Error(), "outside the image store") {
+	if _, err := Compile(pods[0], units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {Layers: []string{"/elsewhere/l"}}}, Runtime{}); err == nil || !strings.Contains(err.Error(), "outside the image store") {
 		t.Errorf("layer outside the store: %v", err)
 	}
 	p := pods[0]
 	p.Spec.Containers[0].Args = nil
-	if _, err := Compile(p, units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {}}); err == nil || !strings.Contains(err.Error(), "no command") {
+	if _, err := Compile(p, units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {}}, Runtime{}); err == nil || !strings.Contains(err.Error(), "no command") {
 		t.Errorf("no command: %v", err)
 	}
 	p.Metadata.Annotations[AnnotationRestartBackoff] = "soon"
-	if _, err := Compile(p, units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {}}); err == nil || !strings.Contains(err.Error(), AnnotationRestartBackoff) {
+	if _, err := Compile(p, units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {}}, Runtime{}); err == nil || !strings.Contains(err.Error(), AnnotationRestartBackoff) {
 		t.Errorf("bad backoff: %v", err)
 	}
 }

@@ -56,7 +56,7 @@ func TestSecurity(t *testing.T) {
 	l := selinux.Make("s0:c7,c9", selinux.Options(*pods[0].Spec.SecurityContext.SELinuxOptions))
 	iso := units.Isolation{UIDBase: 0x20010000, Labels: &l}
 	img := &Image{Layers: []string{h.ImagesDir() + "/l"}, Config: images.Config{Cmd: []string{"sh"}}}
-	pl, err := Compile(pods[0], h, iso, map[string]*Image{"img": img})
+	pl, err := Compile(pods[0], h, iso, map[string]*Image{"img": img}, Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}

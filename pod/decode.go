@@ -247,6 +247,10 @@ func decodeDocument(file string, doc *yaml.Node) (*Pod, position, []error) {
 	if len(errs) > 0 {
 		return nil, position{}, errs
 	}
+	slices.SortStableFunc(v.warnings, func(a, b *Warning) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	p.Warnings = v.warnings
 	return p, d.pos["metadata.name"], nil
 }
 

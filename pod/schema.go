@@ -37,14 +37,10 @@ var schema = map[reflect.Type]rules{
 	},
 	reflect.TypeFor[PodSpec](): {
 		notSupported: []string{
-			"activeDeadlineSeconds", "affinity", "automountServiceAccountToken",
-			"enableServiceLinks", "ephemeralContainers",
-			"imagePullSecrets", "nodeName", "nodeSelector", "os", "overhead",
-			"preemptionPolicy", "priority", "priorityClassName", "readinessGates",
-			"resourceClaims", "resources", "runtimeClassName", "schedulerName",
-			"schedulingGates", "serviceAccount",
-			"serviceAccountName", "setHostnameAsFQDN",
-			"subdomain", "tolerations", "topologySpreadConstraints",
+			"activeDeadlineSeconds", "ephemeralContainers",
+			"imagePullSecrets", "os", "overhead",
+			"resourceClaims", "resources",
+			"setHostnameAsFQDN", "subdomain",
 		},
 	},
 	reflect.TypeFor[Container](): {
@@ -54,11 +50,14 @@ var schema = map[reflect.Type]rules{
 			"terminationMessagePolicy", "tty", "volumeDevices",
 		},
 	},
-	reflect.TypeFor[EnvVar](): {
-		notSupported: []string{"valueFrom"},
+	reflect.TypeFor[EnvVarSource](): {
+		notSupported: []string{"configMapKeyRef", "secretKeyRef"},
+	},
+	reflect.TypeFor[ResourceFieldSelector](): {
+		quantities: []string{"divisor"},
 	},
 	reflect.TypeFor[ResourceRequirements](): {
-		notSupported: []string{"requests", "claims"},
+		notSupported: []string{"claims"},
 	},
 	reflect.TypeFor[ResourceList](): {
 		notSupported: []string{"ephemeral-storage", "hugepages-2Mi", "hugepages-1Gi"},

@@ -13,6 +13,9 @@ type Pod struct {
 	// Source records where the pod was read from, for error messages.
 	// It is not part of the manifest and not part of the canonical form.
 	Source Source `json:"-" yaml:"-"`
+	// Warnings are Decode's warnings about this pod (see Warning), for
+	// the command to show; like Source, not part of the manifest.
+	Warnings []*Warning `json:"-" yaml:"-"`
 }
 
 // Source locates a decoded document.
@@ -49,6 +52,24 @@ type PodSpec struct {
 	TerminationGracePeriodSeconds *int64      `json:"terminationGracePeriodSeconds,omitempty" yaml:"terminationGracePeriodSeconds,omitempty"`
 	Hostname                      string      `json:"hostname,omitempty" yaml:"hostname,omitempty"`
 	Volumes                       []Volume    `json:"volumes,omitempty" yaml:"volumes,omitempty"`
+
+	// Cluster-only fields, accepted with a warning: see scheduling.go.
+	NodeName                     string                     `json:"nodeName,omitempty" yaml:"nodeName,omitempty"`
+	NodeSelector                 map[string]string          `json:"nodeSelector,omitempty" yaml:"nodeSelector,omitempty"`
+	Affinity                     *Affinity                  `json:"affinity,omitempty" yaml:"affinity,omitempty"`
+	Tolerations                  []Toleration               `json:"tolerations,omitempty" yaml:"tolerations,omitempty"`
+	SchedulerName                string                     `json:"schedulerName,omitempty" yaml:"schedulerName,omitempty"`
+	Priority                     *int64                     `json:"priority,omitempty" yaml:"priority,omitempty"`
+	PriorityClassName            string                     `json:"priorityClassName,omitempty" yaml:"priorityClassName,omitempty"`
+	PreemptionPolicy             *string                    `json:"preemptionPolicy,omitempty" yaml:"preemptionPolicy,omitempty"`
+	TopologySpreadConstraints    []TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty" yaml:"topologySpreadConstraints,omitempty"`
+	SchedulingGates              []PodSchedulingGate        `json:"schedulingGates,omitempty" yaml:"schedulingGates,omitempty"`
+	ReadinessGates               []PodReadinessGate         `json:"readinessGates,omitempty" yaml:"readinessGates,omitempty"`
+	ServiceAccountName           string                     `json:"serviceAccountName,omitempty" yaml:"serviceAccountName,omitempty"`
+	DeprecatedServiceAccount     string                     `json:"serviceAccount,omitempty" yaml:"serviceAccount,omitempty"`
+	AutomountServiceAccountToken *bool                      `json:"automountServiceAccountToken,omitempty" yaml:"automountServiceAccountToken,omitempty"`
+	EnableServiceLinks           *bool                      `json:"enableServiceLinks,omitempty" yaml:"enableServiceLinks,omitempty"`
+
 	// SecurityContext and HostUsers: see security.go.
 	SecurityContext *PodSecurityContext `json:"securityContext,omitempty" yaml:"securityContext,omitempty"`
 	HostUsers       *bool               `json:"hostUsers,omitempty" yaml:"hostUsers,omitempty"`
@@ -57,6 +78,8 @@ type PodSpec struct {
 	DNSPolicy   string        `json:"dnsPolicy,omitempty" yaml:"dnsPolicy,omitempty"`
 	DNSConfig   *PodDNSConfig `json:"dnsConfig,omitempty" yaml:"dnsConfig,omitempty"`
 	HostAliases []HostAlias   `json:"hostAliases,omitempty" yaml:"hostAliases,omitempty"`
+	// RuntimeClassName selects the stage: see runtimeclass.go.
+	RuntimeClassName string `json:"runtimeClassName,omitempty" yaml:"runtimeClassName,omitempty"`
 	// ShareProcessNamespace, HostPID and HostIPC: see namespaces.go.
 	ShareProcessNamespace *bool `json:"shareProcessNamespace,omitempty" yaml:"shareProcessNamespace,omitempty"`
 	HostPID               bool  `json:"hostPID,omitempty" yaml:"hostPID,omitempty"`
@@ -85,19 +108,19 @@ type Container struct {
 	RestartPolicy string `json:"restartPolicy,omitempty" yaml:"restartPolicy,omitempty"`
 }
 
-type EnvVar struct {
-	Name  string `json:"name" yaml:"name"`
-	Value string `json:"value" yaml:"value"`
-}
-
-// ResourceRequirements holds limits; requests are accepted by Kubernetes
-// but podunit schedules nothing, so only limits are supported.
+// ResourceRequirements holds a container's limits and requests. Requests
+// schedule nothing here; they weigh the pod's CPU share and protect its
+// memory (see Requested).
 type ResourceRequirements struct {
 	Limits ResourceList `json:"limits,omitempty" yaml:"limits,omitempty"`
+	// omitzero keeps the canonical form, and so the hash, of pods
+	// applied before requests were supported.
+	Requests ResourceList `json:"requests,omitzero" yaml:"requests,omitempty"`
 }
 
-// ResourceList holds the supported limits as Kubernetes quantity strings
-// ("500m", "1.5", "128Mi"). Use CPUMillis and MemoryBytes for values.
+// ResourceList holds limits or requests as Kubernetes quantity strings
+// ("500m", "1.5", "128Mi"). Use CPUMillis and MemoryBytes for limits,
+// RequestedCPUMillis and RequestedMemoryBytes for requests.
 type ResourceList struct {
 	CPU    string `json:"cpu,omitempty" yaml:"cpu,omitempty"`
 	Memory string `json:"memory,omitempty" yaml:"memory,omitempty"`

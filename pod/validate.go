@@ -26,6 +26,8 @@ type validator struct {
 	line int                 // fallback position: the document
 	pos  map[string]position // from the decoder; nil for Validate
 	errs []error
+	// warnings are kept on the pod by Decode; Validate drops them.
+	warnings []*Warning
 }
 
 func (v *validator) errorf(field, format string, args ...any) {
@@ -201,6 +203,11 @@ func (s *PodSpec) validate(v *validator) {
 	s.validateNetwork(v)
 	s.validateNamespaces(v)
 	s.SecurityContext.validate(v)
+	if msg := RuntimeClassProblem(s.RuntimeClassName); msg != "" {
+		v.errorf("spec.runtimeClassName", "%s", msg)
+	}
+	s.validateEnv(v)
+	s.warnScheduling(v)
 }
 
 func (c *Container) validate(v *validator, f string, volumes map[string]bool) {
@@ -219,21 +226,7 @@ func (c *Container) validate(v *validator, f string, volumes map[string]bool) {
 	if c.WorkingDir != "" && !path.IsAbs(c.WorkingDir) {
 		v.errorf(f+".workingDir", "must be an absolute path")
 	}
-	for i, e := range c.Env {
-		ef := fmt.Sprintf("%s.env[%d].name", f, i)
-		if e.Name == "" {
-			v.errorf(ef, "required value")
-		} else if !validEnvName(e.Name) {
-			v.errorf(ef, "invalid environment variable name %q: must be printable ASCII characters other than '='", truncate(e.Name))
-		}
-	}
-	lf := f + ".resources.limits"
-	if _, _, err := c.Resources.Limits.CPUMillis(); err != nil {
-		v.errorf(lf+".cpu", "%v", err)
-	}
-	if _, _, err := c.Resources.Limits.MemoryBytes(); err != nil {
-		v.errorf(lf+".memory", "%v", err)
-	}
+	c.Resources.validate(v, f+".resources")
 	mounts := map[string]int{} // clean mountPath → index of its first mount
 	for i, m := range c.VolumeMounts {
 		mf := fmt.Sprintf("%s.volumeMounts[%d]", f, i)

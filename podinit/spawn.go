@@ -22,17 +22,18 @@ type reportMsg struct {
 	err error
 }
 
-// spawn starts one instance of c through the helper and returns its PID.
+// spawn starts one instance of c (restart: how many ran before it, for
+// its journal lines) through the helper and returns its PID.
 // The caller must register the PID before it handles the next reaped
 // child: the reaper may collect a fast-exiting container at any time.
 // The output pipes are pumped by logs until the last writer closes them,
 // which may be after the main process exited (its children may linger).
-func spawn(c *contract.Container, hostname string, ownPID bool, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
+func spawn(c *contract.Container, restart int, hostname string, ownPID bool, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
 	return startHelper(helperSpec{Container: *c, Hostname: hostname, OwnPIDNamespace: ownPID}, reports,
 		func(stdout, stderr *os.File) {
 			logWG.Add(2)
-			go logs.pump(c.Name, false, stdout, logWG.Done)
-			go logs.pump(c.Name, true, stderr, logWG.Done)
+			go logs.pump(c.Name, restart, false, stdout, logWG.Done)
+			go logs.pump(c.Name, restart, true, stderr, logWG.Done)
 		})
 }
 

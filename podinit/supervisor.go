@@ -89,7 +89,7 @@ func newSupervisor(plan *contract.Plan, stop <-chan os.Signal) *supervisor {
 		plan:    plan,
 		backoff: backoffFromPlan(plan),
 		grace:   time.Duration(plan.GracePeriodSeconds) * time.Second,
-		logs:    newLogSink(plan.Pod, plan.Namespace),
+		logs:    newLogSink(plan),
 		byPID:   map[int]*ctr{},
 		reaped:  make(chan reaped, 64),
 		reports: make(chan reportMsg, 16),
@@ -276,7 +276,7 @@ func (s *supervisor) start(c *ctr) {
 	c.gen++
 	c.unhealthy = ""
 	c.st.Started, c.st.Ready = false, false
-	pid, err := spawn(&c.spec, s.plan.Hostname, !s.plan.SharePIDNamespace, s.logs, &s.logWG, s.reports)
+	pid, err := spawn(&c.spec, c.st.RestartCount, s.plan.Hostname, !s.plan.SharePIDNamespace, s.logs, &s.logWG, s.reports)
 	if err != nil {
 		log.Print(err)
 		c.startError = true
@@ -411,7 +411,7 @@ func (s *supervisor) onRestartDue(c *ctr) {
 		return
 	}
 	c.restartPending = false
-	c.st.RestartCount++
+	restarted(&c.st)
 	s.start(c)
 }
 

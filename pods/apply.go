@@ -11,11 +11,15 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/internal/crashpoint"
+	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
+	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
 	"github.com/podunit/podunit/units"
@@ -29,6 +33,8 @@ type Manager struct {
 	Net    network.Config
 	// Warnings receives what goes wrong without failing the command.
 	Warnings io.Writer
+	// Transient pods are not restored after a reboot (apply --transient).
+	Transient bool
 }
 
 // New returns a manager for the host layout.
@@ -37,6 +43,10 @@ func New(h units.Host, images ImageResolver) *Manager {
 	m.Net.Warnings = m.Warnings
 	return m
 }
+
+// unitExistsTries bounds how often apply stops a unit of the pod's name
+// that is in the way and tries again: about two seconds.
+const unitExistsTries = 20
 
 // Action is what apply did to one pod, in kubectl's words.
 type Action string
@@ -70,6 +80,7 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 			if _, lerr := m.State.Load(p.Metadata.Name); errors.Is(lerr, podstate.ErrNotFound) {
 				err = errors.Join(err, m.releaseIsolation(p.Metadata.Name))
 			}
+			err = fsfull.Explain(err, "pod state", m.Host.StateDir)
 			errs = append(errs, fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err))
 			continue
 		}
@@ -88,15 +99,22 @@ func sourceOf(p *pod.Pod) string {
 func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Action, error) {
 	name := p.Metadata.Name
 	// Everything that can be checked without touching the host is checked
-	// first, so bad input changes nothing.
-	if _, _, err := m.compile(ctx, p, pullByPolicy); err != nil {
+	// first, so bad input changes nothing; the unit first of all, as it
+	// needs neither images nor the network.
+	u, err := units.Compile(p, m.Host)
+	if err != nil {
+		return "", err
+	}
+	imgs, iso, err := m.resolve(ctx, p, pullByPolicy)
+	if err != nil {
+		return "", err
+	}
+	// The pod's addresses are not known yet; prepare compiles the plan
+	// again with them.
+	if _, err := m.compile(p, imgs, iso, plan.Runtime{}); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {
-		return "", err
-	}
-	u, err := units.Compile(p, m.Host)
-	if err != nil {
 		return "", err
 	}
 	hash, err := p.Hash()
@@ -134,6 +152,12 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 			return "", err
 		}
 		if old.Hash == hash && st.running() {
+			if old.Persistent == m.Transient {
+				old.Meta.Persistent = !m.Transient
+				if err := m.State.SetMeta(name, old.Meta); err != nil {
+					return "", err
+				}
+			}
 			return Unchanged, nil
 		}
 		action = Configured
@@ -148,15 +172,21 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		}
 	}
 
-	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name}); err != nil {
+	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name, Persistent: !m.Transient}); err != nil {
 		return "", err
 	}
 	ports.Unlock()
+	crashpoint.Hit("apply/saved")
 	err = startUnit(ctx, conn, u)
-	if errors.Is(err, errUnitExists) {
+	for try := 0; errors.Is(err, errUnitExists) && try < unitExistsTries; try++ {
 		// A leftover unit of that name (a crash before its state was
-		// written). Stopping it first on every apply would cost two more
+		// written), or the one just stopped, which systemd unloads only
+		// once the mount of its credentials is gone: a moment later on a
+		// busy host. Stopping it first on every apply would cost two more
 		// round trips to systemd on the start path.
+		if try > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
 		if err = stopUnit(ctx, conn, u.Name); err == nil {
 			err = startUnit(ctx, conn, u)
 		}
@@ -207,8 +237,10 @@ func (m *Manager) remove(ctx context.Context, conn *sd.Conn, applied *podstate.A
 	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/stopped")
 	if err := m.State.Remove(name); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/removed")
 	return m.releaseIsolation(name)
 }

@@ -11,6 +11,7 @@ import (
 	goselinux "github.com/opencontainers/selinux/go-selinux"
 
 	"github.com/podunit/podunit/internal/layout"
+	"github.com/podunit/podunit/nspawn"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/selinux"
@@ -148,7 +149,11 @@ func TestIsolateSELinuxOff(t *testing.T) {
 
 func readNspawnEnv(t *testing.T, m *Manager, p *pod.Pod) string {
 	t.Helper()
-	if err := m.writeNspawnEnv(p, isolated(t, m, p)); err != nil {
+	st, err := m.Host.Stage(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Prepare(p, isolated(t, m, p).Labels); err != nil {
 		t.Fatal(err)
 	}
 	path := m.Host.NspawnEnvFile(p.Metadata.Name)
@@ -187,13 +192,13 @@ func TestWriteNspawnEnvSELinux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := units.SELinuxArgsVar + `="--selinux-context=system_u:system_r:container_t:` + level +
+	want := nspawn.SELinuxArgsVar + `="--selinux-context=system_u:system_r:container_t:` + level +
 		` --selinux-apifs-context=system_u:object_r:container_file_t:` + level + "\"\n"
 	if got != want {
 		t.Fatalf("environment file:\n%q\nwant\n%q", got, want)
 	}
-	if units.SELinuxArgsVar != "PODUNIT_NSPAWN_SELINUX" {
-		t.Errorf("variable renamed to %s: units reference $PODUNIT_NSPAWN_SELINUX", units.SELinuxArgsVar)
+	if nspawn.SELinuxArgsVar != "PODUNIT_NSPAWN_SELINUX" {
+		t.Errorf("variable renamed to %s: units reference $PODUNIT_NSPAWN_SELINUX", nspawn.SELinuxArgsVar)
 	}
 
 	// SELinux turned off (a reboot with selinux=0): the next start writes

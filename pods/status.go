@@ -20,15 +20,22 @@ import (
 // identity, systemd's view of its unit, machined's view of its machine and
 // podinit's records of its containers.
 type PodStatus struct {
-	Name       string              `json:"name"`
-	Namespace  string              `json:"namespace"`
-	Status     string              `json:"status"` // Pending, Running, Succeeded, Failed, Stopped
-	Unit       string              `json:"unit"`
-	UnitState  string              `json:"unitState"` // ActiveState/SubState
-	Machine    *MachineStatus      `json:"machine,omitempty"`
-	StartedAt  *time.Time          `json:"startedAt,omitempty"`
-	Restarts   int                 `json:"restarts"`    // container restarts by podinit
-	PodRestart uint32              `json:"podRestarts"` // podinit restarts by systemd
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	// UID is this incarnation of the pod (new on every apply).
+	UID       string         `json:"uid,omitempty"`
+	Status    string         `json:"status"` // Pending, Running, Succeeded, Failed, Stopped
+	Unit      string         `json:"unit"`
+	UnitState string         `json:"unitState"` // ActiveState/SubState
+	Machine   *MachineStatus `json:"machine,omitempty"`
+	StartedAt *time.Time     `json:"startedAt,omitempty"`
+	// Restarts counts container restarts as kubectl's RESTARTS column
+	// does; LastRestart is when the latest restarted instance ended.
+	Restarts    int        `json:"restarts"`
+	LastRestart *time.Time `json:"lastRestart,omitempty"`
+	PodRestart  uint32     `json:"podRestarts"` // podinit restarts by systemd
+	// Conditions are Kubernetes' pod conditions, derived from the records.
+	Conditions []Condition         `json:"conditions"`
 	Containers []ContainerStatus   `json:"containers"`
 	Hash       string              `json:"specHash"`
 	Origin     string              `json:"origin,omitempty"` // "generator" for pods from /etc/podunit/pods
@@ -48,22 +55,18 @@ type MachineStatus struct {
 	Leader  uint32 `json:"leader"`
 }
 
-// ContainerStatus joins a container's spec with podinit's record of it.
+// ContainerStatus joins a container's spec with podinit's record of it,
+// in Kubernetes' terms where they differ from the record's.
 type ContainerStatus struct {
 	contract.Status
 	Image string `json:"image"`
-	Ready bool   `json:"ready"`
-}
-
-// Ready counts ready containers, for kubectl's "1/2"-style display.
-func (s *PodStatus) Ready() int {
-	n := 0
-	for _, c := range s.Containers {
-		if c.Ready {
-			n++
-		}
-	}
-	return n
+	// Ready and Started are Kubernetes' containerStatuses[].ready and
+	// .started, false while podinit is not running the pod.
+	Ready   bool `json:"ready"`
+	Started bool `json:"started"`
+	// LastState is Kubernetes' lastState.terminated: while the container
+	// waits to start again, the instance that just ended.
+	LastState *contract.Termination `json:"lastState,omitempty"`
 }
 
 // List returns the status of every pod with state on this host.
@@ -130,7 +133,7 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 		return nil, err
 	}
 	p := applied.Pod
-	s := &PodStatus{Name: name, Namespace: p.Metadata.Namespace, Unit: applied.Unit, Hash: applied.Hash, Origin: applied.Origin}
+	s := &PodStatus{Name: name, Namespace: p.Metadata.Namespace, UID: applied.UID, Unit: applied.Unit, Hash: applied.Hash, Origin: applied.Origin}
 	st, err := unitStateOf(ctx, v.conn, s.Unit)
 	if err != nil {
 		return nil, err
@@ -148,39 +151,45 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 	if ph, err := readJSON[contract.PodStatus](filepath.Join(dir, contract.PodStatusFile)); err == nil {
 		s.Phase = ph
 	}
-	// podinit runs (and its records are current) while the unit is
-	// active, and while it is still starting its main process: init
-	// containers, containers that are not ready yet.
-	running := st.Active == "active" || (st.Active == "activating" && st.Sub == "start")
+	// podinit runs while the unit's main process (the stage) does.
+	alive := st.MainPID != 0
 	for _, c := range p.Spec.InitContainers {
-		s.Init = append(s.Init, containerStatus(dir, c.Name, c.Image, true, running))
+		s.Init = append(s.Init, containerStatus(dir, c.Name, c.Image, true, alive))
 	}
 	for _, c := range p.Spec.Containers {
-		cs := containerStatus(dir, c.Name, c.Image, false, running)
-		s.Restarts += cs.RestartCount
-		s.Containers = append(s.Containers, cs)
+		s.Containers = append(s.Containers, containerStatus(dir, c.Name, c.Image, false, alive))
 	}
 	s.Status = summarize(st, s.Phase)
+	s.Restarts, s.LastRestart = restarts(s)
+	s.Conditions = conditions(s)
 	s.Network, s.PodIPs = networkOf(p), m.podAddresses(name)
 	return s, nil
 }
 
-func containerStatus(dir, name, image string, init, podRunning bool) ContainerStatus {
+func containerStatus(dir, name, image string, init, alive bool) ContainerStatus {
 	cs := ContainerStatus{Image: image}
-	rec, err := readJSON[contract.Status](filepath.Join(dir, name+".json"))
+	rec, err := readJSON[contract.Status](filepath.Join(dir, contract.StatusFileName(name)))
 	if err != nil {
 		cs.Name, cs.State, cs.Init = name, contract.StateWaiting, init
 		return cs
 	}
 	cs.Status = *rec
-	if !podRunning && cs.State == contract.StateRunning {
+	if !alive && cs.State == contract.StateRunning {
 		// podinit died without recording the end (SIGKILL, machine
 		// terminated): the record is stale, the container is not running.
-		cs.State, cs.Reason, cs.PID = contract.StateTerminated, "PodStopped", 0
+		cs.Status.State, cs.Reason, cs.PID = contract.StateTerminated, "PodStopped", 0
 	}
-	// podinit's Ready (started, readiness passing) holds only while the
-	// pod runs.
-	cs.Ready = podRunning && cs.State == contract.StateRunning && rec.Ready
+	// podinit's Started and Ready (startup probe, postStart, readiness
+	// probe) hold only while it runs the container.
+	running := alive && cs.Status.State == contract.StateRunning
+	cs.Started = running && rec.Started
+	cs.Ready = running && rec.Ready
+	if init && !running {
+		// The kubelet calls an init container ready once it completed;
+		// a running sidecar is ready as its probes say.
+		cs.Ready = completed(cs.Status)
+	}
+	cs.LastState = cs.Status.Previous()
 	return cs
 }
 

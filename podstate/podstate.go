@@ -14,6 +14,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
+
+	"github.com/podunit/podunit/internal/atomicfile"
 	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
@@ -48,6 +51,13 @@ type Meta struct {
 	// Origin is empty for pods from apply, "generator" for pods from
 	// manifests in /etc/podunit/pods.
 	Origin string `json:"origin,omitempty"`
+	// Persistent pods were made by apply (without --transient): podunit
+	// restore starts them again after a reboot, as the kubelet brings
+	// back the pods bound to its node.
+	Persistent bool `json:"persistent,omitempty"`
+	// UID is the pod's metadata.uid (Kubernetes gives every pod one);
+	// empty for state written before podunit kept it.
+	UID string `json:"uid,omitempty"`
 }
 
 // Names lists pods that have state, sorted.
@@ -122,6 +132,10 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 	if meta.Unit == "" {
 		meta.Unit = units.Name(p.Metadata.Name)
 	}
+	if meta.UID == "" {
+		// A pod deleted and applied again is a new pod.
+		meta.UID = uuid.NewString()
+	}
 	if err := writeState(tmp, canon, hash, meta); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -130,24 +144,65 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("install pod %q state: %w", p.Metadata.Name, err)
 	}
+	// The applied spec is what the generator brings back after a power
+	// loss: the rename must be on disk before apply reports success.
+	if err := atomicfile.SyncDir(s.Host.PodsDir()); err != nil {
+		return nil, fmt.Errorf("install pod %q state: sync: %w", p.Metadata.Name, err)
+	}
 	return &Applied{Pod: p, Hash: hash, Meta: meta}, nil
 }
 
+// SetMeta replaces an applied pod's meta record in place.
+func (s *Store) SetMeta(name string, meta Meta) error {
+	m, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(s.Host.MetaFile(name), m, atomicfile.Options{Perm: 0o600, Durable: true}); err != nil {
+		return fmt.Errorf("pod %q meta: %w", name, err)
+	}
+	return nil
+}
+
+// writeState writes the files of a new state directory, each synced, and
+// then the directory itself, so the rename that installs it publishes
+// complete files even across a power loss.
 func writeState(dir string, canon []byte, hash string, meta Meta) error {
 	m, err := json.Marshal(meta)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, layout.MetaName), m, 0o600); err != nil {
-		return fmt.Errorf("write meta: %w", err)
+	for _, f := range []struct {
+		name, what string
+		data       []byte
+	}{
+		{layout.MetaName, "meta", m},
+		{layout.SpecName, "spec", append(canon, '\n')},
+		{layout.HashName, "spec hash", []byte(hash + "\n")},
+	} {
+		if err := writeSynced(filepath.Join(dir, f.name), f.data); err != nil {
+			return fmt.Errorf("write %s: %w", f.what, err)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, layout.SpecName), append(canon, '\n'), 0o600); err != nil {
-		return fmt.Errorf("write spec: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, layout.HashName), []byte(hash+"\n"), 0o600); err != nil {
-		return fmt.Errorf("write spec hash: %w", err)
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return fmt.Errorf("sync pod state: %w", err)
 	}
 	return nil
+}
+
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Remove deletes everything the pod has on disk. It refuses to follow a

@@ -15,13 +15,16 @@ import (
 
 func newApplyCmd(g *globals) *cobra.Command {
 	var files []string
+	var transient bool
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE|DIR|-",
 		Short: "Create or update pods from manifests",
 		Long: `Apply reads Pod manifests (YAML or JSON, several documents per file) and
 makes each pod run as written: a new pod is created, a changed pod is
 replaced (its unit stopped and started anew), an unchanged running pod is
-left alone. Every manifest is checked before anything on the host changes.`,
+left alone. Every manifest is checked before anything on the host changes.
+Applied pods come back after a reboot (podunit-restore.service) as their
+restartPolicy says, unless applied with --transient.`,
 		Example: `  podunit apply -f web.yaml
   podunit apply -f pods/
   cat web.yaml | podunit apply -f -`,
@@ -34,10 +37,12 @@ left alone. Every manifest is checked before anything on the host changes.`,
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), list)
 			m, err := g.manager()
 			if err != nil {
 				return err
 			}
+			m.Transient = transient
 			ctx, stop := signalContext()
 			defer stop()
 			return m.Apply(ctx, list, func(name string, a pods.Action) {
@@ -46,6 +51,7 @@ left alone. Every manifest is checked before anything on the host changes.`,
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory of manifests, or - for standard input (repeatable)")
+	cmd.Flags().BoolVar(&transient, "transient", false, "do not bring the pods back after a reboot")
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podunit/podunit/images"
+	"github.com/podunit/podunit/internal/crashpoint"
 )
 
 // collector is one part of `podunit gc`. Each removes what podunit state
@@ -52,6 +53,7 @@ commands work.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var errs []error
 			for _, c := range gcCollectors {
+				crashpoint.Hit("gc/" + c.name)
 				if err := c.run(g, all, cmd.OutOrStdout()); err != nil {
 					errs = append(errs, fmt.Errorf("gc %s: %w", c.name, err))
 				}

@@ -53,7 +53,7 @@ func newImageCmd(g *globals) *cobra.Command {
 		Short:   "Manage the local image store",
 	}
 	cmd.AddCommand(rootOnly(newImagePullCmd(g)), rootOnly(newImageLoadCmd(g)), newImageListCmd(g), newImageInspectCmd(g),
-		rootOnly(newImageRmCmd(g)), rootOnly(newImagePruneCmd(g)))
+		rootOnly(newImageRmCmd(g)), rootOnly(newImagePruneCmd(g)), rootOnly(newImageVerifyCmd(g)))
 	return cmd
 }
 

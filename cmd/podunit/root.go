@@ -38,9 +38,9 @@ There is no daemon: systemd supervises the pods.`,
 	}
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", units.DefaultHost.StateDir, "podunit's state directory")
 	root.AddCommand(
-		rootOnly(newApplyCmd(g)), rootOnly(newDeleteCmd(g)), newListCmd(g), newStatusCmd(g), newLogsCmd(g),
+		rootOnly(newApplyCmd(g)), rootOnly(newDeleteCmd(g)), newListCmd(g), newStatusCmd(g), newLogsCmd(g), newWaitCmd(g),
 		rootOnly(newExecCmd(g)), newUnitCmd(g), newImageCmd(g), newInfoCmd(g), newVersionCmd(),
-		newGenerateCmd(g), rootOnly(newSyncCmd(g)), rootOnly(newInternalCmd(g)),
+		newGenerateCmd(g), rootOnly(newSyncCmd(g)), rootOnly(newRestoreCmd(g)), rootOnly(newInternalCmd(g)),
 		newNetworkCmd(g), rootOnly(newGCCmd(g)),
 	)
 	root.PersistentPreRunE = checkRoot

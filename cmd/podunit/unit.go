@@ -33,6 +33,7 @@ It needs no root and changes nothing.`,
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), list)
 			h, err := g.host()
 			if err != nil {
 				return err

@@ -9,6 +9,7 @@
 //	<state>/pods/<pod>/spec.sha256            its hash
 //	<state>/pods/<pod>/meta.json              unit and origin
 //	<state>/pods/<pod>/network.json           the CNI attachment record
+//	<state>/pods/<pod>/invocation             the unit invocation of the last start
 //	<state>/pods/<pod>/root/                  the stage's (nearly empty) root
 //	<state>/pods/<pod>/run/                   bound at contract.RunDir in the pod
 //	<state>/images/                           the image store
@@ -77,6 +78,12 @@ func (l Layout) MetaFile(pod string) string { return filepath.Join(l.PodDir(pod)
 // NetworkRecord is the pod's CNI attachment record.
 func (l Layout) NetworkRecord(pod string) string {
 	return filepath.Join(l.PodDir(pod), "network.json")
+}
+
+// InvocationFile holds the systemd invocation ID of the pod's last start:
+// the status records describe that run, and its journal lines carry it.
+func (l Layout) InvocationFile(pod string) string {
+	return filepath.Join(l.PodDir(pod), "invocation")
 }
 
 // RootDir is the directory the stage runs the pod in: nearly empty, since
