@@ -72,7 +72,7 @@ func (s *supervisor) runAction(c *ctr, a *contract.Action, timeout time.Duration
 	case len(a.Exec) > 0:
 		s.runExec(c, a.Exec, timeout, done)
 	case a.SleepSeconds > 0:
-		time.AfterFunc(time.Duration(a.SleepSeconds)*time.Second, func() { s.events <- func() { done("") } })
+		s.after(time.Duration(a.SleepSeconds)*time.Second, func() { s.events <- func() { done("") } })
 	default:
 		if s.podIP == "" {
 			s.podIP = podIP()
@@ -109,7 +109,7 @@ func (s *supervisor) runExec(c *ctr, argv []string, timeout time.Duration, done 
 	}
 	s.execs[pid] = run
 	if timeout > 0 {
-		time.AfterFunc(timeout, func() {
+		s.after(timeout, func() {
 			s.events <- func() {
 				if run.finished {
 					return
@@ -136,6 +136,15 @@ func (s *supervisor) onExecExit(pid int, ws unix.WaitStatus) bool {
 	run.tryFinish()
 	return true
 }
+
+// stopper is a pending timer: a *time.Timer, or a fake clock's in tests.
+type stopper interface{ Stop() bool }
+
+// afterFunc is time.AfterFunc's shape; the supervisor's probe and hook
+// timers go through one, so tests can run them on a fake clock.
+type afterFunc func(time.Duration, func()) stopper
+
+func realAfter(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) }
 
 // current reports whether instance gen of c is still the running one.
 func (s *supervisor) current(c *ctr, gen int) bool {
@@ -182,7 +191,7 @@ func (s *supervisor) schedule(c *ctr, p *probeState, d time.Duration) {
 		d = first
 	}
 	gen := c.gen
-	c.timers = append(c.timers, time.AfterFunc(d, func() {
+	c.timers = append(c.timers, s.after(d, func() {
 		s.events <- func() {
 			if s.current(c, gen) {
 				s.runAction(c, &p.spec.Action, p.timeout(), func(fail string) { s.probed(c, gen, p, fail) })
@@ -233,7 +242,7 @@ func (s *supervisor) killUnhealthy(c *ctr, msg string, grace time.Duration) {
 func (s *supervisor) stopContainer(c *ctr, grace time.Duration) {
 	pid, gen := c.pid, c.gen
 	s.terminate(c)
-	c.timers = append(c.timers, time.AfterFunc(grace, func() {
+	c.timers = append(c.timers, s.after(grace, func() {
 		s.events <- func() {
 			if c.gen == gen && c.pid != 0 {
 				unix.Kill(-pid, unix.SIGKILL)

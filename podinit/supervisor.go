@@ -34,7 +34,7 @@ type ctr struct {
 	// gen counts instances, so that probe and timer events of an ended
 	// one are dropped; timers are the instance's probe and kill timers.
 	gen    int
-	timers []*time.Timer
+	timers []stopper
 	// unhealthy says why podinit is killing the instance (a failed
 	// liveness or startup probe), "" otherwise.
 	unhealthy string
@@ -65,9 +65,12 @@ type supervisor struct {
 	events chan func()
 	execs  map[int]*execRun
 	podIP  string
-	stop   <-chan os.Signal
-	graceC <-chan time.Time
-	killC  <-chan time.Time
+	after  afterFunc
+	// statusDir holds the status records (contract.StatusDir).
+	statusDir string
+	stop      <-chan os.Signal
+	graceC    <-chan time.Time
+	killC     <-chan time.Time
 
 	pod      contract.PodStatus
 	running  bool   // every app container settled: phase Running
@@ -86,16 +89,18 @@ type supervisor struct {
 
 func newSupervisor(plan *contract.Plan, stop <-chan os.Signal) *supervisor {
 	s := &supervisor{
-		plan:    plan,
-		backoff: backoffFromPlan(plan),
-		grace:   time.Duration(plan.GracePeriodSeconds) * time.Second,
-		logs:    newLogSink(plan),
-		byPID:   map[int]*ctr{},
-		reaped:  make(chan reaped, 64),
-		reports: make(chan reportMsg, 16),
-		events:  make(chan func(), 16),
-		execs:   map[int]*execRun{},
-		stop:    stop,
+		plan:      plan,
+		backoff:   backoffFromPlan(plan),
+		grace:     time.Duration(plan.GracePeriodSeconds) * time.Second,
+		logs:      newLogSink(plan),
+		byPID:     map[int]*ctr{},
+		reaped:    make(chan reaped, 64),
+		reports:   make(chan reportMsg, 16),
+		events:    make(chan func(), 16),
+		execs:     map[int]*execRun{},
+		after:     realAfter,
+		statusDir: contract.StatusDir,
+		stop:      stop,
 	}
 	waiting := contract.ReasonContainerCreating
 	if len(plan.InitContainers) > 0 {
@@ -568,13 +573,13 @@ func (s *supervisor) waitLogs(limit time.Duration) {
 }
 
 func (s *supervisor) write(c *ctr) {
-	if err := writeJSONAtomic(filepath.Join(contract.StatusDir, contract.StatusFileName(c.spec.Name)), &c.st); err != nil {
+	if err := writeJSONAtomic(filepath.Join(s.statusDir, contract.StatusFileName(c.spec.Name)), &c.st); err != nil {
 		log.Print(err)
 	}
 }
 
 func (s *supervisor) writePod() {
-	if err := writeJSONAtomic(filepath.Join(contract.StatusDir, contract.PodStatusFile), &s.pod); err != nil {
+	if err := writeJSONAtomic(filepath.Join(s.statusDir, contract.PodStatusFile), &s.pod); err != nil {
 		log.Print(err)
 	}
 }
