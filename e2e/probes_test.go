@@ -56,6 +56,9 @@ spec:
 	if out := e.must("podunit", "status", "live", "-o", "json"); !strings.Contains(out, `"message": "Liveness probe failed: HTTP probe failed with statuscode: 404`) {
 		t.Errorf("status does not say why the container restarted:\n%s", out)
 	}
+	if out := e.must("podunit", "status", "live"); !strings.Contains(out, "Message:") || !strings.Contains(out, "Liveness probe failed") {
+		t.Errorf("status's last state lacks the probe's message:\n%s", out)
+	}
 	// The new instance has a fresh rootfs with its health page again.
 	e.eventually(10*time.Second, "the restarted container to serve", func() bool {
 		_, _, code := e.run("podunit", "exec", "live", "--", "test", "-f", "/www/healthz")
