@@ -109,6 +109,11 @@ type Container struct {
 	// host always sets it; nil (podinit's own tests) restricts nothing
 	// beyond the pod.
 	Security *Security `json:"security,omitempty"`
+	// Resources are the container's own cgroup settings: on cgroup v2
+	// podinit gives every container a cgroup of its own under the pod's
+	// and writes them there, so a container's limits hold whatever its
+	// siblings ask for. Nil: none.
+	Resources *Resources `json:"resources,omitempty"`
 }
 
 // Mount is a volume mount: Source is a path inside the pod (an emptyDir or
@@ -196,3 +201,13 @@ type PodStatus struct {
 
 // PodStatusFile is the pod-level status record's name in StatusDir.
 const PodStatusFile = "pod.json"
+
+// Resources are one container's resources as the kubelet applies them to
+// its cgroup; zero fields are unset.
+type Resources struct {
+	MemoryMax int64 `json:"memoryMax,omitempty"` // bytes (limits.memory)
+	MemoryLow int64 `json:"memoryLow,omitempty"` // bytes (requests.memory)
+	// CPUMaxMillis is limits.cpu in thousandths of a CPU.
+	CPUMaxMillis int64  `json:"cpuMaxMillis,omitempty"`
+	CPUWeight    uint64 `json:"cpuWeight,omitempty"` // from requests.cpu
+}

@@ -24,6 +24,9 @@ const (
 	ReasonCrashLoopBackOff  = "CrashLoopBackOff"
 	ReasonKilled            = "Killed"
 	ReasonStartError        = "StartError"
+	// ReasonOOMKilled: the kernel killed the container for going over
+	// its memory limit.
+	ReasonOOMKilled = "OOMKilled"
 	// ReasonUnhealthy: podinit killed the instance for a failed liveness
 	// or startup probe; ReasonPostStartHookError for a failed postStart.
 	ReasonUnhealthy          = "Unhealthy"

@@ -169,6 +169,11 @@ func container(p *pod.Pod, c *pod.Container, h units.Host, images map[string]*Im
 		Sidecar:    c.IsSidecar(),
 	}
 	out.Hooks, out.StopSignal = hooks(c)
+	res, err := resources(c)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	out.Resources = res
 	if out.WorkingDir == "" {
 		out.WorkingDir = img.Config.WorkingDir
 	}

@@ -91,3 +91,24 @@ func TestCompileErrors(t *testing.T) {
 		t.Errorf("bad backoff: %v", err)
 	}
 }
+
+// TestResources: limits as they are, requests defaulted to limits, the
+// CPU request as the kubelet's weight.
+func TestResources(t *testing.T) {
+	c := &pod.Container{Name: "a", Resources: pod.ResourceRequirements{
+		Limits:   pod.ResourceList{CPU: "500m", Memory: "64Mi"},
+		Requests: pod.ResourceList{CPU: "100m"},
+	}}
+	r, err := resources(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := contract.Resources{MemoryMax: 64 << 20, MemoryLow: 64 << 20, CPUMaxMillis: 500, CPUWeight: units.CPUWeight(100)}
+	if *r != want {
+		t.Errorf("resources = %+v, want %+v", *r, want)
+	}
+	r, _ = resources(&pod.Container{Name: "b"})
+	if (*r != contract.Resources{CPUWeight: 1}) {
+		t.Errorf("no resources: %+v", *r)
+	}
+}

@@ -68,5 +68,6 @@ func podinitMain() int {
 		log.Print(err)
 		return contract.ExitSetupError
 	}
+	setupCgroups(plan)
 	return newSupervisor(plan, stop).run()
 }

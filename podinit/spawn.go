@@ -102,6 +102,11 @@ func startHelper(h helperSpec, reports chan<- reportMsg, output func(stdout, std
 	if h.OwnPIDNamespace {
 		attr.Sys.Cloneflags |= unix.CLONE_NEWPID
 	}
+	// Born in its container's cgroup (clone3's CLONE_INTO_CGROUP): no
+	// moment in the pod's, none for the container's limits to miss.
+	if fd := cgroups.fd(c.Name); fd >= 0 {
+		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, fd
+	}
 	if c.Security != nil && c.Security.UIDBase != 0 {
 		attr.Sys.Cloneflags |= unix.CLONE_NEWUSER
 		attr.Sys.UidMappings = userns.Mappings(c.Security.UIDBase)

@@ -331,6 +331,8 @@ func (s *supervisor) recordExit(c *ctr, code int, sig string, at time.Time) {
 	c.stopTimers()
 	c.st.Message = ""
 	switch {
+	case sig == "SIGKILL" && cgroups.oomKilled(c.spec.Name):
+		c.st.Reason = contract.ReasonOOMKilled
 	case strings.HasPrefix(c.unhealthy, contract.ReasonPostStartHookError):
 		c.st.Reason, c.st.Message = contract.ReasonPostStartHookError, c.unhealthy
 	case c.unhealthy != "":
