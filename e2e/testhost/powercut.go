@@ -39,6 +39,9 @@ func (h *Host) PowerCutContext(ctx context.Context) error {
 	if err := unmountUnder(h.dir); err != nil {
 		return err
 	}
+	if err := h.cgroups.remove(); err != nil {
+		return err
+	}
 	return h.boot(ctx)
 }
 
