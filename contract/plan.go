@@ -55,6 +55,10 @@ type Plan struct {
 	BackoffBaseMillis  int64 `json:"backoffBaseMillis"`
 	BackoffMaxMillis   int64 `json:"backoffMaxMillis"`
 	BackoffResetMillis int64 `json:"backoffResetMillis"`
+	// SharePIDNamespace is Kubernetes' shareProcessNamespace: every
+	// container runs in podinit's PID namespace. Without it each
+	// container gets its own, its command being PID 1 there.
+	SharePIDNamespace bool `json:"sharePIDNamespace,omitempty"`
 
 	// MemoryVolumes are emptyDirs with medium Memory: podinit mounts one
 	// tmpfs for each before any container starts, so every container that
@@ -93,6 +97,14 @@ type Container struct {
 	// /etc/group after its rootfs is mounted.
 	User   string  `json:"user,omitempty"`
 	Mounts []Mount `json:"mounts,omitempty"`
+	// Probes and Hooks: see probe.go. StopSignal is the signal that stops
+	// the container (lifecycle.stopSignal), 0 for SIGTERM.
+	// Sidecar: an init container that keeps running beside the main
+	// containers (restartPolicy: Always).
+	Sidecar    bool    `json:"sidecar,omitempty"`
+	Probes     *Probes `json:"probes,omitempty"`
+	Hooks      *Hooks  `json:"hooks,omitempty"`
+	StopSignal int     `json:"stopSignal,omitempty"`
 	// Security is enforced on the container and on every exec in it. The
 	// host always sets it; nil (podinit's own tests) restricts nothing
 	// beyond the pod.
@@ -134,8 +146,14 @@ type Status struct {
 	// probe, while the container runs and has started).
 	Started bool `json:"started,omitempty"`
 	Ready   bool `json:"ready,omitempty"`
-	// PID is the container's main process in the pod's PID namespace, 0
-	// when not running.
+	// Message says why the latest instance that ended did, when podinit
+	// ended it (a failed liveness or startup probe, a failed postStart
+	// hook); it stays while the next instance runs, like Kubernetes'
+	// lastState.
+	Message string `json:"message,omitempty"`
+	// PID is the container's main process as podinit sees it, in the
+	// pod's PID namespace (in its own, unless the pod shares one, the
+	// container's main process is PID 1), 0 when not running.
 	PID        int    `json:"pid,omitempty"`
 	ExitCode   *int   `json:"exitCode,omitempty"`   // last exit; nil if never exited
 	Signal     string `json:"signal,omitempty"`     // set when killed by a signal
@@ -156,9 +174,11 @@ type Status struct {
 
 // Termination is how one instance of a container ended.
 type Termination struct {
-	ExitCode   int    `json:"exitCode"`
-	Signal     string `json:"signal,omitempty"`
-	Reason     string `json:"reason,omitempty"`
+	ExitCode int    `json:"exitCode"`
+	Signal   string `json:"signal,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// Message: why podinit ended it, if it did (see Status.Message).
+	Message    string `json:"message,omitempty"`
 	StartedAt  string `json:"startedAt,omitempty"`  // RFC 3339
 	FinishedAt string `json:"finishedAt,omitempty"` // RFC 3339
 }

@@ -24,6 +24,10 @@ const (
 	ReasonCrashLoopBackOff  = "CrashLoopBackOff"
 	ReasonKilled            = "Killed"
 	ReasonStartError        = "StartError"
+	// ReasonUnhealthy: podinit killed the instance for a failed liveness
+	// or startup probe; ReasonPostStartHookError for a failed postStart.
+	ReasonUnhealthy          = "Unhealthy"
+	ReasonPostStartHookError = "PostStartHookError"
 )
 
 // StatusFileName is the record of container name in StatusDir.
@@ -79,7 +83,7 @@ func (s *Status) Ended() (Termination, bool) {
 	if s.State != StateTerminated {
 		reason = ExitReason(*s.ExitCode)
 	}
-	return Termination{ExitCode: *s.ExitCode, Signal: s.Signal, Reason: reason, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt}, true
+	return Termination{ExitCode: *s.ExitCode, Signal: s.Signal, Reason: reason, Message: s.Message, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt}, true
 }
 
 // Previous is Kubernetes' lastState.terminated: while the container waits

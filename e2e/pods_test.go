@@ -248,7 +248,9 @@ func TestPodLifecycle(t *testing.T) {
 
 	t.Run("terminate", func(t *testing.T) {
 		e.must("machinectl", "terminate", "web")
-		e.eventually(20*time.Second, "web to show Stopped", func() bool {
+		// httpd is PID 1 of its container and has no SIGTERM handler, so
+		// (as under the kubelet) it goes at the end of the 30 s grace.
+		e.eventually(50*time.Second, "web to show Stopped", func() bool {
 			return e.status("web").Status == "Stopped"
 		})
 		s := e.status("web")

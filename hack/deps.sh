@@ -10,8 +10,17 @@ set -euo pipefail
 # iproute2:          ip netns / veth for network tests
 # util-linux:        nsenter, mount, flock
 # make, git:         the build itself
+# qemu-system-*:     the kvm stage's VM (qemu, and /usr/lib/qemu/virtiofsd)
+# linux-image-*:     the kvm stage's guest kernel (/boot/vmlinuz-*) and its
+#                    modules (/lib/modules/<version>); podunit builds the
+#                    initramfs itself, in Go
 pkgs=(systemd-container debootstrap busybox-static iproute2 util-linux
       debian-archive-keyring ca-certificates make git)
+case $(dpkg --print-architecture) in
+amd64) pkgs+=(qemu-system-x86 linux-image-amd64) ;;
+arm64) pkgs+=(qemu-system-arm linux-image-arm64) ;;
+*) echo "deps: no kvm stage packages for $(dpkg --print-architecture)" >&2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

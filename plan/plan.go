@@ -70,6 +70,7 @@ func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*I
 		BackoffBaseMillis:  base.Milliseconds(),
 		BackoffMaxMillis:   maxDelay.Milliseconds(),
 		BackoffResetMillis: defaultBackoffReset.Milliseconds(),
+		SharePIDNamespace:  p.Spec.ShareProcessNamespace != nil && *p.Spec.ShareProcessNamespace,
 	}
 	vols := volumeSources(p)
 	for _, v := range p.Spec.Volumes {
@@ -164,7 +165,10 @@ func container(p *pod.Pod, c *pod.Container, h units.Host, images map[string]*Im
 		Env:        mergeEnv(img.Config.Env, env),
 		WorkingDir: c.WorkingDir,
 		User:       img.Config.User,
+		Probes:     probes(c),
+		Sidecar:    c.IsSidecar(),
 	}
+	out.Hooks, out.StopSignal = hooks(c)
 	if out.WorkingDir == "" {
 		out.WorkingDir = img.Config.WorkingDir
 	}

@@ -488,7 +488,7 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, quantity boo
 					// An empty value has no position of its own.
 					d.pos[fpath] = position{kv.key.Line, kv.key.Column}
 				}
-				d.value(kv.val, fpath, v.Field(i), isQuantity(t, name))
+				d.value(kv.val, fpath, v.Field(i), takesNumber(t, name))
 			case isNotSupported(t, name):
 				d.errorAt(kv.key, fpath, notSupportedMsg(t, name))
 			default:

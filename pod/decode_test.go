@@ -65,12 +65,12 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{`t.yaml:9:5: spec.containers[0].foo: unknown field "foo"`}},
 		{"unknown top-level field", "foo: 1\n" + head + one,
 			[]string{`t.yaml:1:1: foo: unknown field "foo"`}},
-		{"unsupported spec field", head + "  hostIPC: true\n" + one,
-			[]string{`t.yaml:6:3: spec.hostIPC: field is not supported by podunit`}},
-		{"unsupported container fields", head + one + "    readinessProbe:\n      exec: {}\n    livenessProbe: {}\n",
+		{"unsupported spec field", head + "  ephemeralContainers: []\n" + one,
+			[]string{`t.yaml:6:3: spec.ephemeralContainers: field is not supported by podunit`}},
+		{"unsupported container fields", head + one + "    tty: true\n    stdin: true\n",
 			[]string{
-				`t.yaml:9:5: spec.containers[0].readinessProbe: field is not supported by podunit`,
-				`t.yaml:11:5: spec.containers[0].livenessProbe: field is not supported by podunit`,
+				`t.yaml:9:5: spec.containers[0].tty: field is not supported by podunit`,
+				`t.yaml:10:5: spec.containers[0].stdin: field is not supported by podunit`,
 			}},
 		{"unsupported env valueFrom source", head + one + "    env:\n    - name: A\n      valueFrom: {fileKeyRef: {path: p, key: k}}\n",
 			[]string{

@@ -22,6 +22,9 @@ type rules struct {
 	// why says, for some notSupported fields, why podunit cannot have
 	// them.
 	why map[string]string
+	// intOrString are string fields holding Kubernetes int-or-string
+	// values (a port number or name), also written as bare numbers.
+	intOrString []string
 }
 
 var schema = map[reflect.Type]rules{
@@ -37,16 +40,15 @@ var schema = map[reflect.Type]rules{
 	},
 	reflect.TypeFor[PodSpec](): {
 		notSupported: []string{
-			"activeDeadlineSeconds", "ephemeralContainers", "hostIPC", "hostPID",
+			"activeDeadlineSeconds", "ephemeralContainers",
 			"os", "overhead",
 			"resourceClaims", "resources",
-			"setHostnameAsFQDN", "shareProcessNamespace", "subdomain",
+			"setHostnameAsFQDN", "subdomain",
 		},
 	},
 	reflect.TypeFor[Container](): {
 		notSupported: []string{
-			"lifecycle", "livenessProbe", "readinessProbe",
-			"resizePolicy", "restartPolicy", "startupProbe",
+			"resizePolicy",
 			"stdin", "stdinOnce", "terminationMessagePath",
 			"terminationMessagePolicy", "tty", "volumeDevices",
 		},
@@ -82,9 +84,8 @@ var schema = map[reflect.Type]rules{
 			"podCertificate":      "there is no API server to sign pod certificates",
 		},
 	},
-	reflect.TypeFor[ResourceFieldSelector](): {
-		quantities: []string{"divisor"},
-	},
+	reflect.TypeFor[HTTPGetAction]():   {intOrString: []string{"port"}},
+	reflect.TypeFor[TCPSocketAction](): {intOrString: []string{"port"}},
 	reflect.TypeFor[EmptyDirVolumeSource](): {
 		quantities: []string{"sizeLimit"},
 	},
@@ -142,6 +143,7 @@ func notSupportedMsg(t reflect.Type, name string) string {
 	return "field is not supported by podunit"
 }
 
-func isQuantity(t reflect.Type, name string) bool {
-	return slices.Contains(schema[t].quantities, name)
+// takesNumber: a string field that may also be written as a YAML number.
+func takesNumber(t reflect.Type, name string) bool {
+	return slices.Contains(schema[t].quantities, name) || slices.Contains(schema[t].intOrString, name)
 }

@@ -91,6 +91,10 @@ type PodSpec struct {
 	HostAliases []HostAlias   `json:"hostAliases,omitempty" yaml:"hostAliases,omitempty"`
 	// RuntimeClassName selects the stage: see runtimeclass.go.
 	RuntimeClassName string `json:"runtimeClassName,omitempty" yaml:"runtimeClassName,omitempty"`
+	// ShareProcessNamespace, HostPID and HostIPC: see namespaces.go.
+	ShareProcessNamespace *bool `json:"shareProcessNamespace,omitempty" yaml:"shareProcessNamespace,omitempty"`
+	HostPID               bool  `json:"hostPID,omitempty" yaml:"hostPID,omitempty"`
+	HostIPC               bool  `json:"hostIPC,omitempty" yaml:"hostIPC,omitempty"`
 	// ImagePullSecrets name Secrets (dockerconfigjson or dockercfg) of the
 	// pod's namespace whose credentials its pulls use.
 	ImagePullSecrets []LocalObjectReference `json:"imagePullSecrets,omitempty" yaml:"imagePullSecrets,omitempty"`
@@ -114,6 +118,14 @@ type Container struct {
 	VolumeMounts    []VolumeMount        `json:"volumeMounts,omitempty" yaml:"volumeMounts,omitempty"`
 	SecurityContext *SecurityContext     `json:"securityContext,omitempty" yaml:"securityContext,omitempty"`
 	Ports           []ContainerPort      `json:"ports,omitempty" yaml:"ports,omitempty"`
+	// Probes and Lifecycle: see probe.go.
+	LivenessProbe  *Probe     `json:"livenessProbe,omitempty" yaml:"livenessProbe,omitempty"`
+	ReadinessProbe *Probe     `json:"readinessProbe,omitempty" yaml:"readinessProbe,omitempty"`
+	StartupProbe   *Probe     `json:"startupProbe,omitempty" yaml:"startupProbe,omitempty"`
+	Lifecycle      *Lifecycle `json:"lifecycle,omitempty" yaml:"lifecycle,omitempty"`
+	// RestartPolicy, only Always and only on init containers, makes a
+	// sidecar (see probe.go).
+	RestartPolicy string `json:"restartPolicy,omitempty" yaml:"restartPolicy,omitempty"`
 }
 
 // ResourceRequirements holds a container's limits and requests. Requests

@@ -185,6 +185,7 @@ func (s *PodSpec) validate(v *validator) {
 			f := fmt.Sprintf("spec.%s[%d]", list, i)
 			c := &cs[i]
 			c.validate(v, f, volumes)
+			c.validateProbes(v, f, list == "initContainers")
 			if c.Name == "" {
 				continue
 			}
@@ -213,6 +214,7 @@ func (s *PodSpec) validate(v *validator) {
 		v.objectName(fmt.Sprintf("spec.imagePullSecrets[%d].name", i), r.Name)
 	}
 	s.validateNetwork(v)
+	s.validateNamespaces(v)
 	s.SecurityContext.validate(v)
 	if msg := RuntimeClassProblem(s.RuntimeClassName); msg != "" {
 		v.errorf("spec.runtimeClassName", "%s", msg)

@@ -44,8 +44,18 @@ func helperMain() int {
 	}
 	c := &spec.Container
 
-	if err := setupFilesystem(c); err != nil {
+	if err := setupFilesystem(c, spec.OwnPIDNamespace); err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: %w", c.Name, err))
+	}
+	if spec.Run != nil {
+		report.Close()
+		report = nil
+		if c.Security != nil && c.Security.ReadOnlyRoot {
+			if err := remountReadOnly("/"); err != nil {
+				return fail(exitStartFailed, fmt.Errorf("container %s: read-only root: %w", c.Name, err))
+			}
+		}
+		return execRestricted(spec.Run, fail)
 	}
 	id, err := containerIdentity(userSpec(c.Security, c.User))
 	if err == nil {

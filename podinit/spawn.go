@@ -28,7 +28,30 @@ type reportMsg struct {
 // child: the reaper may collect a fast-exiting container at any time.
 // The output pipes are pumped by logs until the last writer closes them,
 // which may be after the main process exited (its children may linger).
-func spawn(c *contract.Container, restart int, hostname string, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
+func spawn(c *contract.Container, restart int, hostname string, ownPID bool, logs *logSink, logWG *sync.WaitGroup, reports chan<- reportMsg) (int, error) {
+	return startHelper(helperSpec{Container: *c, Hostname: hostname, OwnPIDNamespace: ownPID}, reports,
+		func(stdout, stderr *os.File) {
+			logWG.Add(2)
+			go logs.pump(c.Name, restart, false, stdout, logWG.Done)
+			go logs.pump(c.Name, restart, true, stderr, logWG.Done)
+		})
+}
+
+// spawnRun starts a probe's or hook's command in c (see helperSpec.Run);
+// its stdout and stderr are one pipe, handed to output.
+func spawnRun(c *contract.Container, ownPID bool, run *contract.ExecSpec, output func(*os.File)) (int, error) {
+	return startHelper(helperSpec{Container: *c, OwnPIDNamespace: ownPID, Run: run}, nil,
+		func(stdout, stderr *os.File) {
+			stderr.Close()
+			output(stdout)
+		})
+}
+
+// startHelper forks the helper into new namespaces with h on its spec
+// pipe; output gets the read ends of its stdout and stderr; the report,
+// if reports is not nil, goes there.
+func startHelper(h helperSpec, reports chan<- reportMsg, output func(stdout, stderr *os.File)) (int, error) {
+	c := &h.Container
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return 0, fmt.Errorf("open %s: %w", os.DevNull, err)
@@ -55,13 +78,17 @@ func spawn(c *contract.Container, restart int, hostname string, logs *logSink, l
 		}
 	}
 	stdoutR, stderrR, specW, reportR := parent[0], parent[1], parent[2], parent[3]
+	stderrW := child[1]
+	if h.Run != nil {
+		stderrW = child[0] // one stream: a probe's output is one message
+	}
 
 	attr := &syscall.ProcAttr{
 		Dir: "/",
 		Env: []string{},
 		Files: []uintptr{
 			devnull.Fd(),
-			child[0].Fd(), child[1].Fd(), // stdout, stderr
+			child[0].Fd(), stderrW.Fd(), // stdout, stderr
 			child[2].Fd(), // helperSpecFD
 			child[3].Fd(), // helperReportFD
 		},
@@ -71,6 +98,9 @@ func spawn(c *contract.Container, restart int, hostname string, logs *logSink, l
 			Setsid:     true,
 			Cloneflags: unix.CLONE_NEWNS,
 		},
+	}
+	if h.OwnPIDNamespace {
+		attr.Sys.Cloneflags |= unix.CLONE_NEWPID
 	}
 	if c.Security != nil && c.Security.UIDBase != 0 {
 		attr.Sys.Cloneflags |= unix.CLONE_NEWUSER
@@ -91,26 +121,28 @@ func spawn(c *contract.Container, restart int, hostname string, logs *logSink, l
 	}
 
 	go func() {
-		json.NewEncoder(specW).Encode(helperSpec{Container: *c, Hostname: hostname})
+		json.NewEncoder(specW).Encode(h)
 		specW.Close()
 	}()
-	go func() {
-		defer reportR.Close()
-		var m reportMsg
-		m.pid = pid
-		data, err := io.ReadAll(reportR)
-		switch {
-		case err != nil:
-			m.err = err
-		case len(data) == 0:
-			m.err = fmt.Errorf("helper exited without a report")
-		default:
-			m.err = json.Unmarshal(data, &m.rep)
-		}
-		reports <- m
-	}()
-	logWG.Add(2)
-	go logs.pump(c.Name, restart, false, stdoutR, logWG.Done)
-	go logs.pump(c.Name, restart, true, stderrR, logWG.Done)
+	if reports == nil {
+		reportR.Close()
+	} else {
+		go func() {
+			defer reportR.Close()
+			var m reportMsg
+			m.pid = pid
+			data, err := io.ReadAll(reportR)
+			switch {
+			case err != nil:
+				m.err = err
+			case len(data) == 0:
+				m.err = fmt.Errorf("helper exited without a report")
+			default:
+				m.err = json.Unmarshal(data, &m.rep)
+			}
+			reports <- m
+		}()
+	}
+	output(stdoutR, stderrR)
 	return pid, nil
 }

@@ -26,7 +26,8 @@ func (m *Manager) Exec(ctx context.Context, name, container string, argv []strin
 		container = applied.Pod.Spec.Containers[0].Name
 	}
 	found := false
-	for _, c := range applied.Pod.Spec.Containers {
+	for _, c := range append(append([]pod.Container(nil), applied.Pod.Spec.Containers...), applied.Pod.Spec.InitContainers...) {
+		// Init containers run while the pod starts, sidecars for good.
 		found = found || c.Name == container
 	}
 	if !found {
@@ -53,7 +54,7 @@ func (m *Manager) Exec(ctx context.Context, name, container string, argv []strin
 		return nil, fmt.Errorf("pod %q: read its plan: %w", name, err)
 	}
 	var sec *contract.Security
-	for _, c := range pl.Containers {
+	for _, c := range append(append([]contract.Container(nil), pl.Containers...), pl.InitContainers...) {
 		if c.Name == container {
 			sec = c.Security
 		}

@@ -188,16 +188,14 @@ func containerStatus(dir, name, image string, init, alive bool) ContainerStatus 
 		// terminated): the record is stale, the container is not running.
 		cs.Status.State, cs.Reason, cs.PID = contract.StateTerminated, "PodStopped", 0
 	}
+	// podinit's Started and Ready (startup probe, postStart, readiness
+	// probe) hold only while it runs the container.
 	running := alive && cs.Status.State == contract.StateRunning
-	// A record that says neither Started nor Ready comes from a podinit
-	// that runs no probes: there, as under the kubelet without probes, a
-	// running container has started and is ready. (Once podinit runs
-	// probes, it says so itself and this guess must go.)
-	probeless := !rec.Started && !rec.Ready
-	cs.Started = running && (rec.Started || probeless)
-	cs.Ready = running && (rec.Ready || probeless)
-	if init {
-		// The kubelet calls an init container ready once it completed.
+	cs.Started = running && rec.Started
+	cs.Ready = running && rec.Ready
+	if init && !running {
+		// The kubelet calls an init container ready once it completed;
+		// a running sidecar is ready as its probes say.
 		cs.Ready = completed(cs.Status)
 	}
 	cs.LastState = cs.Status.Previous()

@@ -106,6 +106,9 @@ func printStatus(w io.Writer, s *pods.PodStatus) {
 // termination prints how an instance ended, as kubectl describe does.
 func termination(w io.Writer, t contract.Termination) {
 	fmt.Fprintf(w, "      Reason:\t%s\n", dash(t.Reason))
+	if t.Message != "" {
+		fmt.Fprintf(w, "      Message:\t%s\n", t.Message)
+	}
 	fmt.Fprintf(w, "      Exit Code:\t%d\n", t.ExitCode)
 	if t.Signal != "" {
 		fmt.Fprintf(w, "      Signal:\t%s\n", t.Signal)
