@@ -46,7 +46,7 @@ func (m *Manager) ApplyObjects(objs []objects.Object, pods []*pod.Pod, report fu
 		}
 	}
 	for _, p := range pods {
-		if err := m.resolveObjects(p, plan.Runtime{}, m.getter(p.Metadata.Namespace, objs)); err != nil {
+		if err := resolveObjects(p, m.getter(p.Metadata.Namespace, objs)); err != nil {
 			errs = append(errs, fmt.Errorf("pod/%s: %w", p.Metadata.Name, err))
 		}
 	}
@@ -99,14 +99,15 @@ func (m *Manager) objectValues(namespace string) func(kind, name string) (map[st
 }
 
 // resolveObjects checks that everything the pod takes from objects is
-// there: the objects and keys of its env, its projected volumes' files.
-func (m *Manager) resolveObjects(p *pod.Pod, rt plan.Runtime, get objects.Getter) error {
+// there: the objects and keys of its env, its projected volumes' files
+// (their downward API values are not needed yet).
+func resolveObjects(p *pod.Pod, get objects.Getter) error {
 	if err := objects.CheckReferences(p, get); err != nil {
 		return err
 	}
 	for i, v := range p.Spec.Volumes {
 		if v.IsProjected() {
-			if _, err := objects.Payload(p, i, rt, get); err != nil {
+			if _, err := objects.Payload(p, i, plan.Runtime{}, get); err != nil {
 				return err
 			}
 		}
