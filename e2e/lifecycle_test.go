@@ -18,6 +18,7 @@ func TestLifecycleHooks(t *testing.T) {
 kind: Pod
 metadata: {name: hooks}
 spec:
+  os: {name: linux}
   terminationGracePeriodSeconds: 10
   volumes:
   - {name: out, hostPath: {path: /tmp/hooks, type: Directory}}

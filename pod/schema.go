@@ -38,7 +38,7 @@ var schema = map[reflect.Type]rules{
 	reflect.TypeFor[PodSpec](): {
 		notSupported: []string{
 			"activeDeadlineSeconds", "ephemeralContainers",
-			"imagePullSecrets", "os", "overhead",
+			"imagePullSecrets", "overhead",
 			"resourceClaims", "resources",
 			"setHostnameAsFQDN", "subdomain",
 		},
