@@ -133,6 +133,16 @@ func (s *supervisor) onExecExit(pid int, ws unix.WaitStatus) bool {
 	unix.Kill(-pid, unix.SIGKILL)
 	code, _ := exitOf(ws)
 	run.exited, run.code = true, code
+	if !run.gotOut {
+		// Output still on its way, or a writer that escaped the kill
+		// (its own session) holds the pipe: wait a moment, not forever.
+		s.after(time.Second, func() {
+			s.events <- func() {
+				run.gotOut = true
+				run.tryFinish()
+			}
+		})
+	}
 	run.tryFinish()
 	return true
 }
