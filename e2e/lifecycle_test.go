@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +10,7 @@ import (
 // TestLifecycleHooks: a postStart hook writes into the container's own
 // filesystem a file its main process waits for; a preStop hook runs
 // before the SIGTERM that stops the container (both append to a hostPath
-// file that outlives the pod).
+// file that outlives the pod); lifecycle.stopSignal replaces SIGTERM.
 func TestLifecycleHooks(t *testing.T) {
 	e := boot(t)
 	e.must("mkdir", "-m", "1777", "/tmp/hooks")
@@ -17,6 +18,7 @@ func TestLifecycleHooks(t *testing.T) {
 kind: Pod
 metadata: {name: hooks}
 spec:
+  os: {name: linux}
   terminationGracePeriodSeconds: 10
   volumes:
   - {name: out, hostPath: {path: /tmp/hooks, type: Directory}}
@@ -30,6 +32,11 @@ spec:
         exec: {command: [sh, -c, 'echo hooked > /tmp/post']}
       preStop:
         exec: {command: [sh, -c, 'echo prestop >> /out/log; sleep 1']}
+  - name: quitter
+    image: localhost/busybox:1.35
+    command: [sh, -c, 'trap "echo int > /out/sig; exit 0" INT; trap "echo term > /out/sig; exit 0" TERM; while true; do sleep 0.2; done']
+    volumeMounts: [{name: out, mountPath: /out}]
+    lifecycle: {stopSignal: SIGINT}
 `)
 	e.eventually(20*time.Second, "the main process to read the postStart file", func() bool {
 		out, _, code := e.run("podunit", "exec", "hooks", "--", "cat", "/tmp/seen")
@@ -42,6 +49,9 @@ spec:
 	}
 	if got := e.must("cat", "/tmp/hooks/log"); got != "prestop\nterm\n" {
 		t.Errorf("hook and signal order: %q, want prestop then term", got)
+	}
+	if got := e.must("cat", "/tmp/hooks/sig"); got != "int\n" {
+		t.Errorf("lifecycle.stopSignal SIGINT: the container got %q", got)
 	}
 	e.must("podunit", "delete", "hooks")
 	e.assertNoTrace("hooks")
@@ -128,4 +138,25 @@ spec:
 	}
 	e.must("podunit", "delete", "job")
 	e.assertNoTrace("job")
+}
+
+// TestProbedExample runs examples/probed.yaml: apply returns once the
+// readiness probe found the page the postStart hook wrote, and the
+// sidecar keeps writing beside the server.
+func TestProbedExample(t *testing.T) {
+	e := boot(t)
+	manifest, err := os.ReadFile("../examples/probed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.apply("probed", string(manifest))
+	if !e.readyOf("probed", "app") {
+		t.Error("apply returned before app was ready")
+	}
+	if out := e.must("podunit", "exec", "probed", "-c", "app", "--", "wget", "-q", "-O", "-", "http://127.0.0.1:8080/"); out != "hello from pod probed\n" {
+		t.Errorf("page: %q", out)
+	}
+	e.must("podunit", "exec", "probed", "-c", "ticker", "--", "test", "-s", "/www/time")
+	e.must("podunit", "delete", "probed")
+	e.assertNoTrace("probed")
 }

@@ -10,7 +10,7 @@ import (
 // siblings' processes (in a user namespace too, where podinit's
 // unobstructed proc makes the fresh /proc mount possible); with
 // shareProcessNamespace the containers see each other and podinit is
-// PID 1. exec enters the container's own namespace.
+// PID 1. exec, and an exec probe, enter the container's own namespace.
 func TestPIDNamespaces(t *testing.T) {
 	e := boot(t)
 	const pods = `apiVersion: v1
@@ -19,7 +19,11 @@ metadata: {name: ownpid}
 spec:
   terminationGracePeriodSeconds: 1
   containers:
-  - {name: a, image: localhost/busybox:1.35, command: [sleep, "1001"]}
+  - name: a
+    image: localhost/busybox:1.35
+    command: [sleep, "1001"]
+    # An exec probe runs in the container's PID namespace: it sees PID 1.
+    readinessProbe: {exec: {command: [sh, -c, 'grep -q "^sleep" /proc/1/cmdline']}, periodSeconds: 1}
   - {name: b, image: localhost/busybox:1.35, command: [sh, -c, 'ps -o pid,args > /tmp/ps; exec sleep 1002']}
 ---
 apiVersion: v1
@@ -34,6 +38,9 @@ spec:
 `
 	e.apply("pidns", pods)
 
+	if !e.readyOf("ownpid", "a") {
+		t.Error("the exec readiness probe did not see the container's PID 1")
+	}
 	if got := e.must("podunit", "exec", "ownpid", "-c", "a", "--", "cat", "/proc/1/cmdline"); got != "sleep\x001001\x00" {
 		t.Errorf("ownpid/a: PID 1 is %q, want its own command", got)
 	}

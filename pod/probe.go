@@ -260,6 +260,29 @@ func (c *Container) validateProbes(v *validator, f string, init bool) {
 	}
 }
 
+// PodOS is core/v1 PodOS; podunit runs Linux pods only.
+type PodOS struct {
+	Name string `json:"name" yaml:"name"`
+}
+
+// validateOS: Kubernetes takes spec.os.name as the OS the pod needs, and
+// accepts lifecycle.stopSignal only when it is set.
+func (s *PodSpec) validateOS(v *validator) {
+	if s.OS != nil && s.OS.Name != "linux" {
+		v.errorf("spec.os.name", "unsupported value %q: podunit runs linux pods", truncate(s.OS.Name))
+	}
+	for _, l := range []struct {
+		name string
+		cs   []Container
+	}{{"initContainers", s.InitContainers}, {"containers", s.Containers}} {
+		for i, c := range l.cs {
+			if c.Lifecycle != nil && c.Lifecycle.StopSignal != "" && s.OS == nil {
+				v.errorf(fmt.Sprintf("spec.%s[%d].lifecycle.stopSignal", l.name, i), "may only be set when spec.os.name is set (to linux), as in Kubernetes")
+			}
+		}
+	}
+}
+
 // StopSignals are the names Kubernetes accepts in lifecycle.stopSignal on
 // Linux, with their numbers.
 var StopSignals = map[string]int{

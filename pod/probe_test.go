@@ -42,6 +42,7 @@ func TestProbeErrors(t *testing.T) {
 			[]string{
 				`t.yaml:11:34: spec.containers[0].lifecycle.preStop.sleep.seconds: must be greater than 0`,
 				`t.yaml:12:19: spec.containers[0].lifecycle.stopSignal: unsupported value "SIGFOO" (want a signal name such as SIGTERM, SIGINT or SIGQUIT)`,
+				`t.yaml:12:19: spec.containers[0].lifecycle.stopSignal: may only be set when spec.os.name is set (to linux), as in Kubernetes`,
 			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +91,17 @@ func TestSidecarValidation(t *testing.T) {
 	}
 	_, err := Decode("t.yaml", strings.NewReader(head+probed+"    restartPolicy: Always\n"))
 	if want := `t.yaml:10:20: spec.containers[0].restartPolicy: may only be set on init containers`; strings.Join(errorLines(err), "\n") != want {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestPodOS(t *testing.T) {
+	ok := head + "  os: {name: linux}\n" + probed + "    lifecycle: {stopSignal: SIGQUIT}\n"
+	if _, err := Decode("t.yaml", strings.NewReader(ok)); err != nil {
+		t.Errorf("linux with a stopSignal: %v", err)
+	}
+	_, err := Decode("t.yaml", strings.NewReader(head+"  os: {name: windows}\n"+probed))
+	if want := `t.yaml:6:14: spec.os.name: unsupported value "windows": podunit runs linux pods`; strings.Join(errorLines(err), "\n") != want {
 		t.Errorf("got %v", err)
 	}
 }

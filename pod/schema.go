@@ -41,7 +41,7 @@ var schema = map[reflect.Type]rules{
 	reflect.TypeFor[PodSpec](): {
 		notSupported: []string{
 			"activeDeadlineSeconds", "ephemeralContainers",
-			"os", "overhead",
+			"overhead",
 			"resourceClaims", "resources",
 			"setHostnameAsFQDN", "subdomain",
 		},

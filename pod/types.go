@@ -95,6 +95,8 @@ type PodSpec struct {
 	ShareProcessNamespace *bool `json:"shareProcessNamespace,omitempty" yaml:"shareProcessNamespace,omitempty"`
 	HostPID               bool  `json:"hostPID,omitempty" yaml:"hostPID,omitempty"`
 	HostIPC               bool  `json:"hostIPC,omitempty" yaml:"hostIPC,omitempty"`
+	// OS: only linux (see probe.go, where stopSignal needs it).
+	OS *PodOS `json:"os,omitempty" yaml:"os,omitempty"`
 	// ImagePullSecrets name Secrets (dockerconfigjson or dockercfg) of the
 	// pod's namespace whose credentials its pulls use.
 	ImagePullSecrets []LocalObjectReference `json:"imagePullSecrets,omitempty" yaml:"imagePullSecrets,omitempty"`

@@ -215,6 +215,7 @@ func (s *PodSpec) validate(v *validator) {
 	}
 	s.validateNetwork(v)
 	s.validateNamespaces(v)
+	s.validateOS(v)
 	s.SecurityContext.validate(v)
 	if msg := RuntimeClassProblem(s.RuntimeClassName); msg != "" {
 		v.errorf("spec.runtimeClassName", "%s", msg)

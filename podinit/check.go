@@ -120,10 +120,16 @@ func checkGRPC(ctx context.Context, g *contract.GRPC, host string) string {
 	return ""
 }
 
-// checkNetwork runs a network action with its timeout.
+// checkNetwork runs a network action with its timeout; 0 (a hook) means
+// none: a preStop hook may take the whole grace period, after which the
+// container is killed anyway.
 func checkNetwork(a *contract.Action, host string, timeout time.Duration) string {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+	ctx := context.Background()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	switch {
 	case a.HTTPGet != nil:
 		return checkHTTP(ctx, a.HTTPGet, host)

@@ -91,6 +91,11 @@ func TestCheckHTTP(t *testing.T) {
 		if gotHost != "svc.local" || gotHeader != "1" || gotAgent != probeUserAgent {
 			t.Errorf("%s: host %q header %q agent %q", scheme, gotHost, gotHeader, gotAgent)
 		}
+		// A hook has no timeout of its own.
+		hook := &contract.Action{HTTPGet: &contract.HTTPGet{Scheme: scheme, Port: port, Path: "/ok"}}
+		if msg := checkNetwork(hook, host, 0); msg != "" {
+			t.Errorf("%s hook: %s", scheme, msg)
+		}
 		if msg := get("/bad"); !strings.Contains(msg, "statuscode: 503") {
 			t.Errorf("%s /bad: %q", scheme, msg)
 		}

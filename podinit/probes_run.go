@@ -58,15 +58,14 @@ func (r *execRun) tryFinish() {
 // An exec action runs through a fresh container-start helper rather than
 // by joining the running container: podinit is a multithreaded Go
 // process, which may not enter a mount or user namespace. The helper
-// builds the container's view again on the container's mounted overlay
-// (the same rootfs, volumes, /dev, masks), with the same user-namespace
-// mapping, and then runs the command exactly as `podunit exec` would:
-// the user, groups, environment and working directory the container's
-// process got, its capabilities, no_new_privs, seccomp filter and SELinux
-// label. One thing differs: with a PID namespace per container, the
-// command gets a PID namespace of its own, since a process in a sibling
-// user namespace could not mount the container's /proc; it does not see
-// the container's processes.
+// starts in the container's PID namespace (see forkIn), builds the
+// container's view again on the container's mounted overlay (the same
+// rootfs, volumes, /dev, masks, and a /proc of that PID namespace), and
+// then runs the command as `podunit exec` would, in a user namespace
+// with the container's mapping: the user, groups, environment and
+// working directory the container's process got, its capabilities,
+// no_new_privs, seccomp filter and SELinux label. Like a kubelet exec
+// probe, the command sees the container's processes and they see it.
 func (s *supervisor) runAction(c *ctr, a *contract.Action, timeout time.Duration, done func(fail string)) {
 	switch {
 	case len(a.Exec) > 0:
@@ -92,7 +91,11 @@ func (s *supervisor) runExec(c *ctr, argv []string, timeout time.Duration, done 
 	}
 	run := &execRun{done: done}
 	spec := &contract.ExecSpec{Argv: argv, Env: c.st.Env, Cwd: c.st.Cwd, UID: c.st.UID, GID: c.st.GID, Groups: c.st.Groups, Security: c.spec.Security}
-	pid, err := spawnRun(&c.spec, !s.plan.SharePIDNamespace, spec, func(out *os.File) {
+	join := c.pid
+	if s.plan.SharePIDNamespace {
+		join = 0 // podinit's namespace is the container's
+	}
+	pid, err := spawnRun(&c.spec, join, spec, func(out *os.File) {
 		go func() {
 			data, _ := io.ReadAll(io.LimitReader(out, maxProbeBody))
 			io.Copy(io.Discard, out)
@@ -133,6 +136,16 @@ func (s *supervisor) onExecExit(pid int, ws unix.WaitStatus) bool {
 	unix.Kill(-pid, unix.SIGKILL)
 	code, _ := exitOf(ws)
 	run.exited, run.code = true, code
+	if !run.gotOut {
+		// Output still on its way, or a writer that escaped the kill
+		// (its own session) holds the pipe: wait a moment, not forever.
+		s.after(time.Second, func() {
+			s.events <- func() {
+				run.gotOut = true
+				run.tryFinish()
+			}
+		})
+	}
 	run.tryFinish()
 	return true
 }
@@ -160,6 +173,7 @@ func (s *supervisor) startProbes(c *ctr) {
 		s.started(c)
 		return
 	}
+	s.write(c)
 	s.schedule(c, newProbeState(kindStartup, pr.Startup, c.started), 0)
 }
 

@@ -23,6 +23,10 @@ type helperSpec struct {
 	// container, instead of the container's own command. It writes no
 	// report.
 	Run *contract.ExecSpec `json:"run,omitempty"`
+	// JoinPID, for Run: podinit started the helper in the PID namespace
+	// of this container process (as podinit sees it), in podinit's own
+	// user namespace.
+	JoinPID int `json:"joinPID,omitempty"`
 }
 
 // helperReport is the identity the container process will run with, or

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 
@@ -38,9 +39,11 @@ func spawn(c *contract.Container, restart int, hostname string, ownPID bool, log
 }
 
 // spawnRun starts a probe's or hook's command in c (see helperSpec.Run);
-// its stdout and stderr are one pipe, handed to output.
-func spawnRun(c *contract.Container, ownPID bool, run *contract.ExecSpec, output func(*os.File)) (int, error) {
-	return startHelper(helperSpec{Container: *c, OwnPIDNamespace: ownPID, Run: run}, nil,
+// its stdout and stderr are one pipe, handed to output. containerPID, if
+// not 0, is the container's main process, whose PID namespace the command
+// joins.
+func spawnRun(c *contract.Container, containerPID int, run *contract.ExecSpec, output func(*os.File)) (int, error) {
+	return startHelper(helperSpec{Container: *c, JoinPID: containerPID, Run: run}, nil,
 		func(stdout, stderr *os.File) {
 			stderr.Close()
 			output(stdout)
@@ -107,7 +110,10 @@ func startHelper(h helperSpec, reports chan<- reportMsg, output func(stdout, std
 	if fd := cgroups.fd(c.Name); fd >= 0 {
 		attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, fd
 	}
-	if c.Security != nil && c.Security.UIDBase != 0 {
+	// Joining a container's PID namespace, the helper stays in podinit's
+	// user namespace to mount that namespace's /proc, and runs the
+	// command through a second helper in a user namespace (runInUserNS).
+	if c.Security != nil && c.Security.UIDBase != 0 && h.JoinPID == 0 {
 		attr.Sys.Cloneflags |= unix.CLONE_NEWUSER
 		attr.Sys.UidMappings = userns.Mappings(c.Security.UIDBase)
 		attr.Sys.GidMappings = userns.Mappings(c.Security.UIDBase)
@@ -117,7 +123,7 @@ func startHelper(h helperSpec, reports chan<- reportMsg, output func(stdout, std
 		// after execve.
 		attr.Sys.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{helperName}, attr)
+	pid, err := forkIn(h.JoinPID, []string{helperName}, attr)
 	if err != nil {
 		for _, f := range parent {
 			f.Close()
@@ -150,4 +156,38 @@ func startHelper(h helperSpec, reports chan<- reportMsg, output func(stdout, std
 	}
 	output(stdoutR, stderrR)
 	return pid, nil
+}
+
+// forkIn starts the helper, in the PID namespace of process target if
+// that is not 0. setns(CLONE_NEWPID) only changes where the calling
+// thread's children go, which a multithreaded process may do: the fork
+// runs on a thread of its own that is never unlocked, so the runtime
+// ends it with its goroutine and no other goroutine inherits it.
+func forkIn(target int, argv []string, attr *syscall.ProcAttr) (int, error) {
+	if target == 0 {
+		return syscall.ForkExec("/proc/self/exe", argv, attr)
+	}
+	type result struct {
+		pid int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/pid", target), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- result{err: fmt.Errorf("PID namespace of %d: %w", target, err)}
+			return
+		}
+		err = unix.Setns(fd, unix.CLONE_NEWPID)
+		unix.Close(fd)
+		if err != nil {
+			done <- result{err: fmt.Errorf("enter the PID namespace of %d: %w", target, err)}
+			return
+		}
+		pid, err := syscall.ForkExec("/proc/self/exe", argv, attr)
+		done <- result{pid, err}
+	}()
+	r := <-done
+	return r.pid, r.err
 }

@@ -291,7 +291,9 @@ func (s *supervisor) start(c *ctr) {
 	}
 	c.pid, c.lastPID = pid, pid
 	s.byPID[pid] = c
-	c.st.State, c.st.Reason = contract.StateRunning, ""
+	// Running once the helper reports that it execs the container's
+	// command (onReport); until then podinit is still building it.
+	c.st.State, c.st.Reason = contract.StateWaiting, contract.ReasonContainerCreating
 	c.st.PID = pid
 	c.st.StartedAt = timestamp(c.started)
 	s.write(c)
@@ -448,10 +450,19 @@ func (s *supervisor) onReport(m reportMsg) {
 	}
 	c.st.UID, c.st.GID, c.st.Groups = m.rep.UID, m.rep.GID, m.rep.Groups
 	c.st.Env, c.st.Cwd = m.rep.Env, m.rep.Cwd
-	s.write(c)
-	if (!c.init || c.spec.Sidecar) && c.pid != 0 {
-		s.postStart(c)
+	if c.pid == 0 {
+		s.write(c) // it ended already
+		return
 	}
+	c.st.State, c.st.Reason = contract.StateRunning, ""
+	if c.init && !c.spec.Sidecar {
+		s.write(c)
+		return
+	}
+	// postStart and the probes write the record, with Started and Ready
+	// as they are by then, so no reader sees a running container that is
+	// not ready for no reason.
+	s.postStart(c)
 }
 
 // fail handles podinit's own failures: stop everything, exit 3.
