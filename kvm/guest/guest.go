@@ -84,7 +84,6 @@ func setup() (*control, error) {
 	if err := startRelays(ports); err != nil {
 		return ctl, err
 	}
-	startExec(ports)
 	return ctl, nil
 }
 

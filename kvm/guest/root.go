@@ -38,6 +38,9 @@ func switchRoot() error {
 		if err := copyFile(f, filepath.Join(newRoot, f)); err != nil {
 			return fmt.Errorf("switch root: %w", err)
 		}
+		// The old root stays in memory, hidden: empty it, as
+		// switch_root does.
+		os.Remove(f)
 	}
 	if err := os.Chdir(newRoot); err != nil {
 		return err

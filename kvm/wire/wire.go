@@ -33,13 +33,10 @@ const (
 	PortNotify = "org.podunit.notify"
 	// PortControl carries Control messages both ways.
 	PortControl = "org.podunit.control"
-	// PortExec carries a yamux session, the host being the client: one
-	// stream per `podunit exec`.
-	PortExec = "org.podunit.exec"
 )
 
 // Ports is every port, in the order the host creates them.
-var Ports = []string{PortJournal, PortNotify, PortControl, PortExec}
+var Ports = []string{PortJournal, PortNotify, PortControl}
 
 // RunShareTag is the tag of the share holding the pod's run directory,
 // mounted at contract.RunDir: the guest finds its GuestConfig there.
