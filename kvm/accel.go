@@ -82,7 +82,7 @@ func (v Verdict) Summary() string {
 // KVM but a Linux guest hangs).
 type Prober struct {
 	Qemu           string
-	Kernel         Kernel
+	KernelImage    string // what qemu boots: Kernel.BootImage
 	Initrd         string
 	Timeout        time.Duration
 	CacheDir       string // per host boot: under /run
@@ -144,7 +144,7 @@ func (p *Prober) cacheKey() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, path := range []string{qemu, p.Kernel.Path, p.Initrd} {
+	for _, path := range []string{qemu, p.KernelImage, p.Initrd} {
 		st, err := os.Stat(path)
 		if err != nil {
 			return "", err
@@ -173,7 +173,7 @@ func (p *Prober) boot() error {
 	ctx, cancel := context.WithTimeout(context.Background(), p.Timeout)
 	defer cancel()
 	vm := VM{Binary: p.Qemu, Machine: DefaultMachine(KVM), Accel: KVM, MemoryMiB: GuestMinMiB, CPUs: 1,
-		Kernel: p.Kernel.Path, Initrd: p.Initrd, Cmdline: "console=" + consoleDevice() + " quiet panic=-1"}
+		Kernel: p.KernelImage, Initrd: p.Initrd, Cmdline: "console=" + consoleDevice() + " quiet panic=-1"}
 	cmd := exec.CommandContext(ctx, p.Qemu, vm.Argv()...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -26,7 +26,7 @@ func testProber(t *testing.T, output string) (*Prober, string) {
 	deviceCheck = func() error { return nil }
 	t.Cleanup(func() { deviceCheck = openDevice })
 	return &Prober{
-		Qemu: fakeQemu(t, dir, output), Kernel: Kernel{Path: filepath.Join(dir, "vmlinuz-1")},
+		Qemu: fakeQemu(t, dir, output), KernelImage: filepath.Join(dir, "vmlinuz-1"),
 		Initrd: filepath.Join(dir, "initrd"), Timeout: ProbeTimeout, CacheDir: filepath.Join(dir, "cache"),
 		CacheKeySource: func() (string, error) { return "boot-1", nil },
 	}, dir

@@ -44,10 +44,14 @@ func (c Config) Prober(binary string) (*Prober, error) {
 	if err != nil {
 		return nil, err
 	}
+	image, err := k.BootImage(filepath.Join(StateDir, "kernel"))
+	if err != nil {
+		return nil, err
+	}
 	initrd, err := Initramfs(filepath.Join(StateDir, "initramfs"), k, binary)
 	if err != nil {
 		return nil, err
 	}
-	return &Prober{Qemu: qemu, Kernel: k, Initrd: initrd, Timeout: ProbeTimeout,
+	return &Prober{Qemu: qemu, KernelImage: image, Initrd: initrd, Timeout: ProbeTimeout,
 		CacheDir: RuntimeDir, CacheKeySource: BootID}, nil
 }
