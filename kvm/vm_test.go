@@ -86,7 +86,7 @@ func (f *vmFixture) runner(plan *contract.Plan, stop chan os.Signal) *Runner {
 	return &Runner{
 		VM: VM{
 			Binary: QemuBinary(), Machine: DefaultMachine(TCG), Accel: TCG, MemoryMiB: GuestMinMiB, CPUs: 1,
-			Kernel: f.image, Initrd: f.initrd, Cmdline: Cmdline(FS9p), FS: FS9p,
+			Kernel: f.image, Initrd: f.initrd, Cmdline: Cmdline(),
 			Shares: []Share{
 				{Tag: wire.RunShareTag, HostPath: f.run},
 				{Tag: "podunit-images", HostPath: f.images, ReadOnly: true},

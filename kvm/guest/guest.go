@@ -77,7 +77,7 @@ func setup() (*control, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := mountShares(string(cmdline)); err != nil {
+	if err := mountShares(); err != nil {
 		return ctl, err
 	}
 	if err := startRelays(ports); err != nil {

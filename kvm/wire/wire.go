@@ -15,10 +15,6 @@ import (
 // init acts only when it is PID 1, runs as /init and finds it.
 const StageArg = "podunit.stage=kvm"
 
-// FSArg on the kernel command line names the shares' filesystem:
-// FSArg+"9p" or FSArg+"virtiofs".
-const FSArg = "podunit.fs="
-
 // BootMarker is the line the guest init writes to the console as soon as
 // it runs: the accelerator probe waits for it.
 const BootMarker = "podunit-guest: init started"
