@@ -54,9 +54,11 @@ test-unit:
 # -p 1: every e2e package boots test hosts, and two packages booting
 # several at once on 2 cores only make each other time out.
 # podinit's own integration tests run it as PID 1 under a real
-# systemd-nspawn on this machine (static test binary, no -short).
+# systemd-nspawn on this machine (static test binary, no -short); the kvm
+# stage's boot pods under qemu (TCG) with bin/podunit as the guest's init.
 test-e2e: deps build
 	CGO_ENABLED=0 $(GO) test -count=1 ./podinit/
+	PODUNIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 ./kvm/...
 	PODUNIT_E2E=1 PODUNIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 -p 1 -timeout $(E2E_TIMEOUT) ./e2e/...
 
 # fuzz-run runs $(1) (Name:package pairs) for $(2) each.

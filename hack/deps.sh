@@ -14,11 +14,13 @@ set -euo pipefail
 # linux-image-*:     the kvm stage's guest kernel (/boot/vmlinuz-*) and its
 #                    modules (/lib/modules/<version>); podunit builds the
 #                    initramfs itself, in Go
+# xz-utils:          unpacks the guest kernel's vmlinux once (its decompressor
+#                    is slow under TCG)
 pkgs=(systemd-container debootstrap busybox-static iproute2 util-linux
       debian-archive-keyring ca-certificates make git)
 case $(dpkg --print-architecture) in
-amd64) pkgs+=(qemu-system-x86 linux-image-amd64) ;;
-arm64) pkgs+=(qemu-system-arm linux-image-arm64) ;;
+amd64) pkgs+=(qemu-system-x86 linux-image-amd64 xz-utils) ;;
+arm64) pkgs+=(qemu-system-arm linux-image-arm64 xz-utils) ;;
 *) echo "deps: no kvm stage packages for $(dpkg --print-architecture)" >&2 ;;
 esac
 

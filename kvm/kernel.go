@@ -57,10 +57,11 @@ func versionLess(a, b string) bool {
 }
 
 // Guest modules: the buses (PCI for q35 and virt, MMIO for microvm), the
-// console ports, the share filesystems, overlay for the containers'
-// rootfs and the NIC; vsock where the kernel has it.
+// console ports, 9p for the shares, overlay for the containers' rootfs,
+// fuse for containers that use it, and the NIC; vsock where the kernel
+// has it.
 var (
-	requiredModules = []string{"virtio_pci", "virtio_mmio", "virtio_console", "9p", "9pnet_virtio", "virtiofs", "overlay", "virtio_net"}
+	requiredModules = []string{"virtio_pci", "virtio_mmio", "virtio_console", "9p", "9pnet_virtio", "overlay", "fuse", "virtio_net"}
 	optionalModules = []string{"vsock", "vmw_vsock_virtio_transport"}
 )
 
@@ -74,8 +75,8 @@ func Initramfs(dir string, k Kernel, binary string) (string, error) {
 
 // Cmdline is the guest kernel's command line: the console on the serial
 // port, quiet (every console byte is an emulated port write under TCG),
-// no reboot on panic (qemu's -no-reboot turns it into an exit), the
-// marker the guest init checks and the shares' filesystem.
-func Cmdline(fs string) string {
-	return "console=" + consoleDevice() + " quiet panic=-1 " + wire.StageArg + " " + wire.FSArg + fs
+// no reboot on panic (qemu's -no-reboot turns it into an exit) and the
+// marker the guest init checks.
+func Cmdline() string {
+	return "console=" + consoleDevice() + " quiet panic=-1 " + wire.StageArg
 }

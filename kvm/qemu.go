@@ -19,8 +19,8 @@ type VM struct {
 	Kernel, Initrd string
 	// Cmdline is the kernel command line.
 	Cmdline string
-	// FS is the shares' transport: FS9p or FSVirtiofs.
-	FS     string
+	// Shares are 9p exports (see README, kvm stage, for why not
+	// virtiofs).
 	Shares []Share
 	// Ports are virtio-serial ports, each backed by a connected unix
 	// socket that qemu inherits as FD.
@@ -30,12 +30,11 @@ type VM struct {
 	Tap, MAC string
 }
 
-// Share is a host directory exported under Tag. Under virtiofs, Socket is
-// the vhost-user socket of the virtiofsd that serves it.
+// Share is a host directory exported under Tag. ReadOnly is enforced by
+// qemu: a guest that remounts it read-write still cannot write.
 type Share struct {
 	Tag, HostPath string
 	ReadOnly      bool
-	Socket        string
 }
 
 // Port is a virtio-serial port named Name whose host end is FD.
@@ -43,12 +42,6 @@ type Port struct {
 	Name string
 	FD   int
 }
-
-// Shares' transports.
-const (
-	FS9p       = "9p"
-	FSVirtiofs = "virtiofs"
-)
 
 // device names a virtio device for the machine's bus.
 func (v *VM) device(kind string) string {
@@ -79,28 +72,16 @@ func (v *VM) Argv() []string {
 	case KVM:
 		args = append(args, "-cpu", "host")
 	}
-	if v.FS == FSVirtiofs && len(v.Shares) > 0 {
-		// vhost-user needs the guest's memory shared with virtiofsd.
-		args = append(args,
-			"-object", fmt.Sprintf("memory-backend-memfd,id=mem,size=%dM,share=on", v.MemoryMiB),
-			"-numa", "node,memdev=mem")
-	}
 	for i, s := range v.Shares {
-		switch v.FS {
-		case FSVirtiofs:
-			id := fmt.Sprintf("fs%d", i)
-			args = append(args,
-				"-chardev", "socket,id="+id+",path="+s.Socket,
-				"-device", v.device("vhost-user-fs")+",chardev="+id+",tag="+s.Tag)
-		default:
-			id := fmt.Sprintf("fs%d", i)
-			opts := "local,id=" + id + ",path=" + optEscape(s.HostPath) + ",security_model=passthrough"
-			if s.ReadOnly {
-				opts += ",readonly=on"
-			}
-			args = append(args, "-fsdev", opts,
-				"-device", v.device("virtio-9p")+",fsdev="+id+",mount_tag="+s.Tag)
+		id := fmt.Sprintf("fs%d", i)
+		// passthrough: files keep the guest's owners and modes on
+		// the host, as an nspawn pod's do.
+		opts := "local,id=" + id + ",path=" + optEscape(s.HostPath) + ",security_model=passthrough"
+		if s.ReadOnly {
+			opts += ",readonly=on"
 		}
+		args = append(args, "-fsdev", opts,
+			"-device", v.device("virtio-9p")+",fsdev="+id+",mount_tag="+s.Tag)
 	}
 	if len(v.Ports) > 0 {
 		args = append(args, "-device", v.device("virtio-serial")+",id=vser")

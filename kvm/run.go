@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -36,9 +35,6 @@ type Runner struct {
 	Console io.Writer
 	// Stop asks the pod to stop (the unit's SIGTERM).
 	Stop <-chan os.Signal
-	// ExecSocket, if set, is the path of the unix socket `podunit exec`
-	// connects to; it is created mode 0600.
-	ExecSocket string
 }
 
 // Run starts the VM and waits for it to end.
@@ -67,7 +63,7 @@ func (r *Runner) Run() (int, error) {
 		closeAll(host)
 		return 0, fmt.Errorf("start %s: %w", vm.Binary, err)
 	}
-	journalC, notifyC, controlC, execC := host[0], host[1], host[2], host[3]
+	journalC, notifyC, controlC := host[0], host[1], host[2]
 
 	var wg sync.WaitGroup
 	relay := func(f *os.File, each func([]byte)) {
@@ -107,14 +103,6 @@ func (r *Runner) Run() (int, error) {
 			exitCode = m.Exit
 		}
 	})
-	if r.ExecSocket != "" {
-		ln, err := listenExec(r.ExecSocket, execC)
-		if err != nil {
-			cmd.Process.Kill()
-		} else {
-			defer ln.Close()
-		}
-	}
 
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
@@ -175,9 +163,4 @@ func closeAll(fs []*os.File) {
 	for _, f := range fs {
 		f.Close()
 	}
-}
-
-// listenExec is filled in with the exec channel.
-func listenExec(path string, port *os.File) (net.Listener, error) {
-	return nil, errors.New("exec: not yet")
 }

@@ -21,6 +21,7 @@ import (
 // runs as the test's child. It needs root (9p passthrough), qemu, a
 // Debian guest kernel (hack/deps.sh) and a static busybox.
 type vmFixture struct {
+	image       string // the kernel qemu boots
 	kernel      Kernel
 	initrd      string
 	run, images string
@@ -30,7 +31,7 @@ type vmFixture struct {
 	console     lockedBuffer
 }
 
-func newVMFixture(t *testing.T) *vmFixture {
+func newVMFixture(t testing.TB) *vmFixture {
 	if testing.Short() {
 		t.Skip("boots a VM; skipped with -short")
 	}
@@ -50,6 +51,9 @@ func newVMFixture(t *testing.T) *vmFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if f.image, err = k.BootImage(filepath.Join(dir, "kernel")); err != nil {
+		t.Fatal(err)
+	}
 	f.run = filepath.Join(dir, "run")
 	f.images = filepath.Join(dir, "images")
 	entries, err := imagetest.BaseEntries()
@@ -65,7 +69,7 @@ func newVMFixture(t *testing.T) *vmFixture {
 
 // podunitBinary is $PODUNIT_BIN (make's bin/podunit) or a fresh static
 // build: the guest's /init.
-func podunitBinary(t *testing.T, dir string) string {
+func podunitBinary(t testing.TB, dir string) string {
 	if b := os.Getenv("PODUNIT_BIN"); b != "" {
 		return b
 	}
@@ -81,8 +85,8 @@ func podunitBinary(t *testing.T, dir string) string {
 func (f *vmFixture) runner(plan *contract.Plan, stop chan os.Signal) *Runner {
 	return &Runner{
 		VM: VM{
-			Binary: QemuBinary(), Machine: DefaultMachine(TCG), Accel: TCG, MemoryMiB: 512, CPUs: 1,
-			Kernel: f.kernel.Path, Initrd: f.initrd, Cmdline: Cmdline(FS9p), FS: FS9p,
+			Binary: QemuBinary(), Machine: DefaultMachine(TCG), Accel: TCG, MemoryMiB: GuestMinMiB, CPUs: 1,
+			Kernel: f.image, Initrd: f.initrd, Cmdline: Cmdline(),
 			Shares: []Share{
 				{Tag: wire.RunShareTag, HostPath: f.run},
 				{Tag: "podunit-images", HostPath: f.images, ReadOnly: true},
@@ -233,7 +237,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func writeJSON(t *testing.T, path string, v any) {
+func writeJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -245,7 +249,7 @@ func writeJSON(t *testing.T, path string, v any) {
 }
 
 // writeTree materializes image entries as a directory: an unpacked layer.
-func writeTree(t *testing.T, dir string, entries []imagetest.Entry) {
+func writeTree(t testing.TB, dir string, entries []imagetest.Entry) {
 	t.Helper()
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -25,10 +26,23 @@ const (
 	notifySocket  = "/run/podunit/notify"
 )
 
-// findPorts maps virtio-serial port names to their device nodes. There
-// is no udev in the guest, so no /dev/virtio-ports/ links: the names are
-// in sysfs and devtmpfs has the nodes.
+// findPorts waits for the virtio-serial ports and maps their names to
+// their device nodes. The device announces its ports after the driver
+// loaded, asynchronously, so they come one by one. There is no udev in
+// the guest, so no /dev/virtio-ports/ links: the names are in sysfs and
+// devtmpfs has the nodes.
 func findPorts() (map[string]string, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ports, err := readPorts()
+		if err == nil || time.Now().After(deadline) {
+			return ports, err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func readPorts() (map[string]string, error) {
 	names, err := filepath.Glob("/sys/class/virtio-ports/*/name")
 	if err != nil {
 		return nil, err

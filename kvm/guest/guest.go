@@ -31,9 +31,7 @@ func IsInit(args []string) bool {
 func Run(podinit func() int) {
 	log.SetFlags(0)
 	log.SetPrefix("podunit-guest: ")
-	if os.Getenv("PODUNIT_GUEST_ROOT") == "" {
-		fmt.Fprintln(os.Stderr, wire.BootMarker)
-	}
+	fmt.Fprintln(os.Stderr, wire.BootMarker)
 	start := time.Now()
 	ctl, err := setup()
 	code := 3 // contract.ExitSetupError: the host may retry
@@ -54,7 +52,8 @@ func Run(podinit func() int) {
 // setup mounts the kernel filesystems, loads the modules, mounts the
 // shares and opens the channels.
 func setup() (*control, error) {
-	if err := switchRoot(); err != nil {
+	mods, err := switchRoot()
+	if err != nil {
 		return nil, err
 	}
 	if err := mountKernelFS(); err != nil {
@@ -67,7 +66,7 @@ func setup() (*control, error) {
 	if !hasArg(string(cmdline), wire.StageArg) {
 		return nil, fmt.Errorf("%s not on the kernel command line: not a podunit guest", wire.StageArg)
 	}
-	if err := loadModules(string(cmdline)); err != nil {
+	if err := loadModules(mods, string(cmdline)); err != nil {
 		return nil, err
 	}
 	ports, err := findPorts()
@@ -78,13 +77,12 @@ func setup() (*control, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := mountShares(string(cmdline)); err != nil {
+	if err := mountShares(); err != nil {
 		return ctl, err
 	}
 	if err := startRelays(ports); err != nil {
 		return ctl, err
 	}
-	startExec(ports)
 	return ctl, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -13,41 +12,42 @@ import (
 	"github.com/podunit/podunit/kvm/initramfs"
 )
 
-// loadModules loads the initramfs's modules in their (lexical) load
-// order. Module parameters on the kernel command line (name.param=value,
-// e.g. virtio_mmio.device= that qemu's microvm adds) reach a module only
-// through whoever loads it, as modprobe does, so they are passed here.
-func loadModules(cmdline string) error {
-	entries, err := os.ReadDir(initramfs.ModulesDir)
+// loadModules loads the initramfs's modules (dir) in their lexical
+// order, removing each file once loaded: they are in memory twice
+// otherwise. Module parameters on the kernel command line
+// (name.param=value, e.g. virtio_mmio.device= that qemu's microvm adds)
+// reach a module only through whoever loads it, as modprobe does, so
+// they are passed here.
+func loadModules(dir *os.File, cmdline string) error {
+	defer dir.Close()
+	names, err := dir.Readdirnames(-1)
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
 	sort.Strings(names)
 	for _, n := range names {
-		if err := loadModule(filepath.Join(initramfs.ModulesDir, n), moduleParams(cmdline, initramfs.ModuleName(n[strings.IndexByte(n, '-')+1:]))); err != nil {
+		module := initramfs.ModuleName(n[strings.IndexByte(n, '-')+1:])
+		if err := loadModule(dir, n, moduleParams(cmdline, module)); err != nil {
 			return err
 		}
+		unix.Unlinkat(int(dir.Fd()), n, 0)
 	}
 	return nil
 }
 
-func loadModule(path, params string) error {
-	f, err := os.Open(path)
+func loadModule(dir *os.File, name, params string) error {
+	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return fmt.Errorf("module %s: %w", name, err)
 	}
-	defer f.Close()
+	defer unix.Close(fd)
 	flags := 0
-	if !strings.HasSuffix(path, ".ko") {
+	if !strings.HasSuffix(name, ".ko") {
 		flags = unix.MODULE_INIT_COMPRESSED_FILE // .ko.xz, .ko.zst: the kernel decompresses
 	}
-	err = unix.FinitModule(int(f.Fd()), params, flags)
+	err = unix.FinitModule(fd, params, flags)
 	if err != nil && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("load module %s: %w", path, err)
+		return fmt.Errorf("load module %s: %w", name, err)
 	}
 	return nil
 }

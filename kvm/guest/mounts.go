@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -49,14 +48,11 @@ func mountKernelFS() error {
 	return nil
 }
 
-// shareMount is the mount of a share with tag at target.
-func shareMount(fs, tag, target string, readOnly bool) mnt {
+// shareMount is the mount of the 9p share tag at target.
+func shareMount(tag, target string, readOnly bool) mnt {
 	var flags uintptr = unix.MS_NODEV
 	if readOnly {
 		flags |= unix.MS_RDONLY
-	}
-	if fs == "virtiofs" {
-		return mnt{tag, target, "virtiofs", flags, ""}
 	}
 	// msize: the largest request; 9p's default of 8 KiB makes reads of
 	// image files slow. A read-only share (the image store) never
@@ -70,18 +66,12 @@ func shareMount(fs, tag, target string, readOnly bool) mnt {
 
 // mountShares mounts the pod's run directory, then the shares its
 // GuestConfig lists (the image store first of all), then a tmpfs for the
-// containers' overlay upper and work dirs: overlayfs refuses 9p and
-// virtiofs as an upper layer (they revalidate dentries), so a
-// container's writes stay in guest memory, as Kubernetes' writable
-// layer stays on the node and goes with the container instance.
-func mountShares(cmdline string) error {
-	fs := "9p"
-	for _, f := range strings.Fields(cmdline) {
-		if v, ok := strings.CutPrefix(f, wire.FSArg); ok {
-			fs = v
-		}
-	}
-	if err := shareMount(fs, wire.RunShareTag, contract.RunDir, false).mount(); err != nil {
+// containers' overlay upper and work dirs: overlayfs refuses 9p as an
+// upper layer (it revalidates dentries), so a container's writes stay in
+// guest memory, as Kubernetes' writable layer stays on the node and goes
+// with the container instance.
+func mountShares() error {
+	if err := shareMount(wire.RunShareTag, contract.RunDir, false).mount(); err != nil {
 		return err
 	}
 	cfg, err := readGuestConfig(filepath.Join(contract.RunDir, wire.GuestConfigName))
@@ -89,7 +79,7 @@ func mountShares(cmdline string) error {
 		return err
 	}
 	for _, s := range cfg.Shares {
-		if err := shareMount(fs, s.Tag, s.Path, s.ReadOnly).mount(); err != nil {
+		if err := shareMount(s.Tag, s.Path, s.ReadOnly).mount(); err != nil {
 			return err
 		}
 	}

@@ -2,78 +2,37 @@ package guest
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/podunit/podunit/kvm/initramfs"
 )
 
-// rootEnv marks the re-executed init that runs on the tmpfs root.
-const rootEnv = "PODUNIT_GUEST_ROOT=tmpfs"
-
-// switchRoot moves the initramfs's content to a tmpfs that becomes the
-// root, and re-executes /init there. The kernel's rootfs cannot be
+// switchRoot makes a tmpfs the root and returns the initramfs's module
+// directory, still open, for loadModules. The kernel's rootfs cannot be
 // pivoted away from, and every container's helper calls pivot_root (as
-// under nspawn); on a tmpfs root it can. Returns only on failure, or at
-// once in the re-executed init.
-func switchRoot() error {
-	for _, e := range os.Environ() {
-		if e == rootEnv {
-			return os.Unsetenv("PODUNIT_GUEST_ROOT")
-		}
+// under nspawn); from a tmpfs root it can. Nothing is copied: this
+// process keeps running from the initramfs's /init, which podinit
+// re-executes as /proc/self/exe for each container's helper.
+func switchRoot() (*os.File, error) {
+	mods, err := os.Open(initramfs.ModulesDir)
+	if err != nil {
+		return nil, err
 	}
 	const newRoot = "/root"
-	if err := (mnt{"tmpfs", newRoot, "tmpfs", 0, "mode=0755"}).mount(); err != nil {
-		return err
+	steps := []func() error{
+		(mnt{"tmpfs", newRoot, "tmpfs", 0, "mode=0755"}).mount,
+		func() error { return os.Chdir(newRoot) },
+		func() error { return unix.Mount(".", "/", "", unix.MS_MOVE, "") },
+		func() error { return unix.Chroot(".") },
+		func() error { return os.Chdir("/") },
 	}
-	files := []string{initramfs.InitPath}
-	mods, err := filepath.Glob(filepath.Join(initramfs.ModulesDir, "*"))
-	if err != nil {
-		return err
-	}
-	for _, f := range append(files, mods...) {
-		if err := copyFile(f, filepath.Join(newRoot, f)); err != nil {
-			return fmt.Errorf("switch root: %w", err)
+	for _, step := range steps {
+		if err := step(); err != nil {
+			mods.Close()
+			return nil, fmt.Errorf("switch to a tmpfs root: %w", err)
 		}
 	}
-	if err := os.Chdir(newRoot); err != nil {
-		return err
-	}
-	if err := unix.Mount(".", "/", "", unix.MS_MOVE, ""); err != nil {
-		return fmt.Errorf("switch root: move %s to /: %w", newRoot, err)
-	}
-	if err := unix.Chroot("."); err != nil {
-		return fmt.Errorf("switch root: chroot: %w", err)
-	}
-	if err := os.Chdir("/"); err != nil {
-		return err
-	}
-	return unix.Exec(initramfs.InitPath, os.Args, append(os.Environ(), rootEnv))
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, st.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return mods, nil
 }

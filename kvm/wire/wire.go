@@ -15,10 +15,6 @@ import (
 // init acts only when it is PID 1, runs as /init and finds it.
 const StageArg = "podunit.stage=kvm"
 
-// FSArg on the kernel command line names the shares' filesystem:
-// FSArg+"9p" or FSArg+"virtiofs".
-const FSArg = "podunit.fs="
-
 // BootMarker is the line the guest init writes to the console as soon as
 // it runs: the accelerator probe waits for it.
 const BootMarker = "podunit-guest: init started"
@@ -33,13 +29,10 @@ const (
 	PortNotify = "org.podunit.notify"
 	// PortControl carries Control messages both ways.
 	PortControl = "org.podunit.control"
-	// PortExec carries a yamux session, the host being the client: one
-	// stream per `podunit exec`.
-	PortExec = "org.podunit.exec"
 )
 
 // Ports is every port, in the order the host creates them.
-var Ports = []string{PortJournal, PortNotify, PortControl, PortExec}
+var Ports = []string{PortJournal, PortNotify, PortControl}
 
 // RunShareTag is the tag of the share holding the pod's run directory,
 // mounted at contract.RunDir: the guest finds its GuestConfig there.

@@ -1,3 +1,0 @@
-package guest
-
-func startExec(ports map[string]string) {}
