@@ -20,16 +20,29 @@ const testImage = "localhost/busybox:1.35"
 // env is one booted test host with podunit and the test image in it.
 type env struct {
 	t *testing.T
-	h *testhost.Host
+	h *testhost.Host // the container test host; nil in a VM test host
+	r target         // where commands run: h, or the VM
+}
+
+// target is what the helpers need of a test host, container or VM.
+type target interface {
+	Run(ctx context.Context, args ...string) (stdout, stderr string, exitCode int, err error)
+	MustRun(t testing.TB, args ...string) string
+	Scratch() string
 }
 
 func boot(t *testing.T) *env {
 	t.Helper()
 	h := testhost.Boot(t, testhost.WithBinary(testhost.Binary(t)))
-	e := &env{t: t, h: h}
-	archive := filepath.Join(h.Scratch(), "busybox.tar")
+	return withTestImage(&env{t: t, h: h, r: h})
+}
+
+// withTestImage loads the test image into e's host.
+func withTestImage(e *env) *env {
+	e.t.Helper()
+	archive := filepath.Join(e.r.Scratch(), "busybox.tar")
 	if err := imagetest.BusyboxArchive(archive, testImage); err != nil {
-		t.Fatalf("build test image: %v", err)
+		e.t.Fatalf("build test image: %v", err)
 	}
 	e.must("podunit", "image", "load", "/scratch/busybox.tar")
 	return e
@@ -40,7 +53,7 @@ func (e *env) run(args ...string) (string, string, int) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	out, errOut, code, err := e.h.Run(ctx, args...)
+	out, errOut, code, err := e.r.Run(ctx, args...)
 	if err != nil && code == 0 {
 		e.t.Fatalf("%s: %v", strings.Join(args, " "), err)
 	}
@@ -49,7 +62,7 @@ func (e *env) run(args ...string) (string, string, int) {
 
 func (e *env) must(args ...string) string {
 	e.t.Helper()
-	return e.h.MustRun(e.t, args...)
+	return e.r.MustRun(e.t, args...)
 }
 
 // fails runs a command that must fail and returns its stderr.
@@ -65,7 +78,7 @@ func (e *env) fails(args ...string) string {
 // write puts a file in the host's /scratch and returns its inner path.
 func (e *env) write(name, content string) string {
 	e.t.Helper()
-	if err := os.WriteFile(filepath.Join(e.h.Scratch(), name), []byte(content), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(e.r.Scratch(), name), []byte(content), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
 	return "/scratch/" + name

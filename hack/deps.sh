@@ -9,6 +9,9 @@ set -euo pipefail
 # busybox-static:    a static userland for locally made test images
 # iproute2:          ip netns / veth for network tests
 # util-linux:        nsenter, mount, flock
+# qemu-system-x86:   boots the VM test host (TCG; its kernel comes from the
+#                    image, built from Debian's linux-image-amd64)
+# e2fsprogs:         mkfs.ext4 -d makes the VM test host's disk image
 # make, git:         the build itself
 # qemu-system-*:     the kvm stage's VM (qemu, and /usr/lib/qemu/virtiofsd)
 # linux-image-*:     the kvm stage's guest kernel (/boot/vmlinuz-*) and its
@@ -17,6 +20,7 @@ set -euo pipefail
 # xz-utils:          unpacks the guest kernel's vmlinux once (its decompressor
 #                    is slow under TCG)
 pkgs=(systemd-container debootstrap busybox-static iproute2 util-linux
+      qemu-system-x86 e2fsprogs
       debian-archive-keyring ca-certificates make git)
 case $(dpkg --print-architecture) in
 amd64) pkgs+=(qemu-system-x86 linux-image-amd64 xz-utils) ;;

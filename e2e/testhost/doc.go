@@ -21,6 +21,15 @@
 // default /var/tmp), PODUNIT_TESTHOST_MIRROR (Debian mirror, default the
 // one apt uses), PODUNIT_TESTHOST_KEEP=1 (keep per-boot dirs).
 //
+// The VM test host (BootVM, StartVM) is for what a container on the CI
+// machine's hybrid cgroups and SELinux-less kernel cannot show: the same
+// rootfs plus Debian's kernel and SELinux policy (VMRecipe, cached as
+// vm-<hash> beside the rootfs), an ext4 disk labelled at build time,
+// booted under qemu with TCG, cgroup v2 and SELinux enforcing. Commands go
+// through package agent over virtio-serial; ScratchDir is a 9p share; the
+// guest has no network device. Its StateDir is on the guest's own disk, so
+// Host.Path has no VM counterpart.
+//
 // Inside the host the rootfs is overlayfs, and overlayfs cannot be the
 // upper layer of another overlay: anything podunit mounts with overlayfs
 // must keep its upper dirs under StateDir (/var/lib/podunit), ScratchDir

@@ -41,6 +41,12 @@ const (
 // process's own PATH (Go toolchain dirs and so on) means nothing there.
 const innerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+// innerEnv is the whole environment of commands run inside a host.
+var innerEnv = []string{
+	"PATH=" + innerPath, "HOME=/root", "USER=root", "LANG=C.UTF-8",
+	"TERM=dumb", "SYSTEMD_PAGER=", "PAGER=cat", "SYSTEMD_COLORS=0",
+}
+
 // Network selects how the test host is connected.
 type Network int
 
@@ -67,6 +73,9 @@ type config struct {
 	bootTimeout time.Duration
 	logf        func(string, ...any)
 	keep        bool
+	// VMs only.
+	selinux  SELinuxMode
+	vmRecipe *VMRecipe
 }
 
 // Option configures Start and Boot.
@@ -172,10 +181,10 @@ func (h *Host) Log() string {
 	return string(b)
 }
 
-// Start builds (or reuses) the rootfs and boots a host. ctx bounds only the
-// build and the boot; the host lives until Shutdown.
-func Start(ctx context.Context, opts ...Option) (*Host, error) {
-	cfg := config{recipe: DefaultRecipe, bootTimeout: DefaultBootTimeout, logf: func(string, ...any) {}}
+// newConfig applies opts over the defaults and the environment's
+// PODUNIT_BIN and PODUNIT_TESTHOST_KEEP.
+func newConfig(bootTimeout time.Duration, opts []Option) (config, error) {
+	cfg := config{recipe: DefaultRecipe, bootTimeout: bootTimeout, logf: func(string, ...any) {}}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -188,12 +197,22 @@ func Start(ctx context.Context, opts ...Option) (*Host, error) {
 	if cfg.binary != "" {
 		abs, err := filepath.Abs(cfg.binary)
 		if err != nil {
-			return nil, err
+			return cfg, err
 		}
 		if _, err := os.Stat(abs); err != nil {
-			return nil, fmt.Errorf("podunit binary: %w", err)
+			return cfg, fmt.Errorf("podunit binary: %w", err)
 		}
 		cfg.binary = abs
+	}
+	return cfg, nil
+}
+
+// Start builds (or reuses) the rootfs and boots a host. ctx bounds only the
+// build and the boot; the host lives until Shutdown.
+func Start(ctx context.Context, opts ...Option) (*Host, error) {
+	cfg, err := newConfig(DefaultBootTimeout, opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := availableFor(cfg.recipe); err != nil {
 		return nil, err
@@ -202,7 +221,7 @@ func Start(ctx context.Context, opts ...Option) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	reapStale(cfg.logf)
+	reapStale("podunit-testhost-*", "nspawn.pid", cfg.logf)
 
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
@@ -212,10 +231,7 @@ func Start(ctx context.Context, opts ...Option) (*Host, error) {
 		lower: lower,
 		procs: map[*Process]struct{}{},
 	}
-	if err := os.MkdirAll(tmpBase(), 0o755); err != nil {
-		return nil, err
-	}
-	if h.dir, err = os.MkdirTemp(tmpBase(), "podunit-testhost-"); err != nil {
+	if h.dir, err = newHostDir("podunit-testhost-"); err != nil {
 		return nil, err
 	}
 	h.upper = filepath.Join(h.dir, "upper")
@@ -224,14 +240,9 @@ func Start(ctx context.Context, opts ...Option) (*Host, error) {
 	h.state = filepath.Join(h.dir, "state")
 	h.scratch = filepath.Join(h.dir, "scratch")
 	h.logPath = filepath.Join(h.dir, "console.log")
-	for _, d := range []string{h.upper, h.work, h.merged, h.state, h.scratch} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
+	if err := mkdirs(h.upper, h.work, h.merged, h.state, h.scratch); err != nil {
+		return nil, err
 	}
-	// reapStale uses the owner's PID to tell a live host from the
-	// leftovers of a killed test process.
-	_ = os.WriteFile(filepath.Join(h.dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
 
 	h.overlay = true
 	if err := mountOverlay(h.lower, h.upper, h.work, h.merged); err != nil {
@@ -247,6 +258,29 @@ func Start(ctx context.Context, opts ...Option) (*Host, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// newHostDir makes the directory of everything one booted host owns on
+// the CI machine, with this process recorded as its owner: reapStale tells
+// a live host from the leftovers of a killed test process by it.
+func newHostDir(prefix string) (string, error) {
+	if err := os.MkdirAll(tmpBase(), 0o755); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(tmpBase(), prefix)
+	if err != nil {
+		return "", err
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+}
+
+func mkdirs(dirs ...string) error {
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (h *Host) binds() []Bind {
@@ -437,10 +471,7 @@ func (h *Host) waitRunning(ctx context.Context, done <-chan struct{}) (string, e
 func (h *Host) Command(ctx context.Context, args ...string) *exec.Cmd {
 	full := append([]string{"--target", strconv.Itoa(h.Leader()), "--all", "--"}, args...)
 	cmd := exec.CommandContext(ctx, "nsenter", full...)
-	cmd.Env = []string{
-		"PATH=" + innerPath, "HOME=/root", "USER=root", "LANG=C.UTF-8",
-		"TERM=dumb", "SYSTEMD_PAGER=", "PAGER=cat", "SYSTEMD_COLORS=0",
-	}
+	cmd.Env = innerEnv
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
 	cmd.WaitDelay = 5 * time.Second
@@ -486,7 +517,16 @@ func (h *Host) Run(ctx context.Context, args ...string) (stdout, stderr string, 
 // Shell runs a bash script inside the host and returns its stdout; a
 // non-zero exit is an error carrying the script and its stderr.
 func (h *Host) Shell(ctx context.Context, script string) (string, error) {
-	out, errOut, code, err := h.Run(ctx, "bash", "-c", script)
+	return shell(ctx, h, script)
+}
+
+// runner is what Host and VM have in common for running commands.
+type runner interface {
+	Run(ctx context.Context, args ...string) (stdout, stderr string, exitCode int, err error)
+}
+
+func shell(ctx context.Context, r runner, script string) (string, error) {
+	out, errOut, code, err := r.Run(ctx, "bash", "-c", script)
 	if err != nil || code != 0 {
 		return out, fmt.Errorf("%s: exit %d %v: %s", script, code, err, errOut)
 	}

@@ -116,20 +116,8 @@ func EnsureRootfs(ctx context.Context, r Recipe, logf func(string, ...any)) (str
 	if isDir(rootfs) {
 		return rootfs, nil
 	}
-	// Leftovers of a build that was killed: nobody else holds the lock, so
-	// nobody is using them.
-	if stale, _ := filepath.Glob(filepath.Join(dir, "rootfs.building-*")); len(stale) > 0 {
-		for _, s := range stale {
-			if err := removeAllUnmounted(s); err != nil {
-				return "", fmt.Errorf("removing stale build %s: %w", s, err)
-			}
-		}
-	}
-	tmp, err := os.MkdirTemp(dir, "rootfs.building-")
+	tmp, err := freshBuildDir(dir)
 	if err != nil {
-		return "", err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
 		return "", err
 	}
 	start := time.Now()
@@ -151,6 +139,23 @@ func EnsureRootfs(ctx context.Context, r Recipe, logf func(string, ...any)) (str
 	}
 	logf("testhost: rootfs built in %s", time.Since(start).Round(time.Second))
 	return rootfs, nil
+}
+
+// freshBuildDir makes the temp dir a rootfs is built in, below the cache
+// dir, whose lock the caller holds. Leftovers of a build that was killed
+// go first: nobody else holds the lock, so nobody is using them.
+func freshBuildDir(dir string) (string, error) {
+	stale, _ := filepath.Glob(filepath.Join(dir, "rootfs.building-*"))
+	for _, s := range stale {
+		if err := removeAllUnmounted(s); err != nil {
+			return "", fmt.Errorf("removing stale build %s: %w", s, err)
+		}
+	}
+	tmp, err := os.MkdirTemp(dir, "rootfs.building-")
+	if err != nil {
+		return "", err
+	}
+	return tmp, os.Chmod(tmp, 0o755)
 }
 
 func debootstrap(ctx context.Context, r Recipe, target, mirror, logPath string) error {

@@ -46,10 +46,21 @@ func availableFor(r Recipe) error {
 // broken CI machine cannot pass by skipping everything.
 func Require(t testing.TB) {
 	t.Helper()
+	require(t, Available)
+}
+
+// RequireVM is Require for the VM test host.
+func RequireVM(t testing.TB) {
+	t.Helper()
+	require(t, AvailableVM)
+}
+
+func require(t testing.TB, available func() error) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("test host: skipped in -short mode")
 	}
-	err := Available()
+	err := available()
 	if err == nil {
 		return
 	}
@@ -64,12 +75,25 @@ func Require(t testing.TB) {
 func Boot(t testing.TB, opts ...Option) *Host {
 	t.Helper()
 	Require(t)
+	return bootFor(t, Start, opts)
+}
+
+// BootVM starts a VM test host for t and stops it when t ends. It puts the
+// podunit binary from $PODUNIT_BIN in unless WithBinary says otherwise.
+func BootVM(t testing.TB, opts ...Option) *VM {
+	t.Helper()
+	RequireVM(t)
+	return bootFor(t, StartVM, opts)
+}
+
+func bootFor[H interface{ Shutdown() error }](t testing.TB, start func(context.Context, ...Option) (H, error), opts []Option) H {
+	t.Helper()
 	opts = append([]Option{WithLogf(t.Logf)}, opts...)
-	// Generous: the first boot on a fresh machine includes the
-	// debootstrap build.
+	// Generous: the first boot on a fresh machine includes building
+	// the cached rootfs (and for a VM, its image).
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	h, err := Start(ctx, opts...)
+	h, err := start(ctx, opts...)
 	if err != nil {
 		t.Fatalf("testhost: %v", err)
 	}
@@ -97,11 +121,16 @@ func (h *Host) Reboot(t testing.TB) {
 // where a failed unit's reason is (CI keeps no host to look into).
 func (h *Host) MustRun(t testing.TB, args ...string) string {
 	t.Helper()
+	return mustRun(t, h, args...)
+}
+
+func mustRun(t testing.TB, r runner, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	out, errOut, code, err := h.Run(ctx, args...)
+	out, errOut, code, err := r.Run(ctx, args...)
 	if err != nil || code != 0 {
-		journal, _, _, _ := h.Run(ctx, "journalctl", "--no-pager", "-q", "-o", "short-monotonic", "-n", "80")
+		journal, _, _, _ := r.Run(ctx, "journalctl", "--no-pager", "-q", "-o", "short-monotonic", "-n", "80")
 		t.Fatalf("in test host: %s: exit %d, err %v\n--- stdout:\n%s--- stderr:\n%s--- journal:\n%s", strings.Join(args, " "), code, err, out, errOut, journal)
 	}
 	return out
@@ -121,35 +150,36 @@ func Binary(t testing.TB) string {
 	if p := os.Getenv("PODUNIT_BIN"); p != "" {
 		return p
 	}
-	binary.once.Do(func() { binary.path, binary.err = buildBinary() })
+	binary.once.Do(func() { binary.path, binary.err = buildTool("./cmd/podunit", "podunit") })
 	if binary.err != nil {
 		t.Fatalf("building podunit: %v", binary.err)
 	}
 	return binary.path
 }
 
-func buildBinary() (string, error) {
+// buildTool builds the module's package pkg statically into bin/name and
+// returns its path. Static, because podunit runs as the pod's PID 1 inside
+// rootfs trees that have no libc, and the VM agent in a guest.
+func buildTool(pkg, name string) (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(root, "bin", "podunit")
+	out := filepath.Join(root, "bin", name)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", err
 	}
 	// Several e2e test binaries may build at once.
-	unlock, err := lockFile(context.Background(), filepath.Join(root, "bin", ".podunit.lock"), nil)
+	unlock, err := lockFile(context.Background(), filepath.Join(root, "bin", "."+name+".lock"), nil)
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	// Static, because the same binary runs as the pod's PID 1 inside
-	// rootfs trees that have no libc.
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/podunit")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %w\n%s", err, b)
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 	}
 	return out, nil
 }
@@ -184,14 +214,14 @@ func tmpBase() string {
 // reapStale cleans up after test processes that died without shutting
 // their hosts down (a timeout panic, a SIGKILL): their containers keep
 // running and their overlays stay mounted otherwise.
-func reapStale(logf func(string, ...any)) {
-	dirs, _ := filepath.Glob(filepath.Join(tmpBase(), "podunit-testhost-*"))
+func reapStale(pattern, pidFile string, logf func(string, ...any)) {
+	dirs, _ := filepath.Glob(filepath.Join(tmpBase(), pattern))
 	for _, dir := range dirs {
 		owner := readPid(filepath.Join(dir, "owner.pid"))
 		if owner <= 0 || processAlive(owner) {
 			continue
 		}
-		if ns := readPid(filepath.Join(dir, "nspawn.pid")); ns > 0 && processAlive(ns) {
+		if ns := readPid(filepath.Join(dir, pidFile)); ns > 0 && processAlive(ns) {
 			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", ns))
 			if strings.Contains(string(cmdline), dir) {
 				for _, c := range children(ns) {
