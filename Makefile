@@ -23,20 +23,28 @@ STATICCHECK_VERSION := v0.8.2
 # resolv.conf, iptables-save, the network record with its CNI result, and
 # the plan and status records that cross between host and pod). A target a
 # package does not define yet is reported and skipped, not failed.
-FUZZ_TARGETS := FuzzDecode:./pod/ FuzzUnpack:./images/
+FUZZ_TARGETS := FuzzDecode:./pod/ FuzzDecodeManifests:./objects/ FuzzUnpack:./images/
 FUZZ_TARGETS_SMALL := FuzzPolicy:./images/ FuzzRegistriesConf:./images/ \
 	FuzzRegistriesD:./images/ FuzzAuthFile:./images/ FuzzSignaturePayload:./images/ \
 	FuzzProfile:./seccomp/ FuzzResolv:./network/ FuzzIptablesSave:./network/ \
-	FuzzRecord:./network/ FuzzPlan:./contract/ FuzzStatus:./contract/
+	FuzzRecord:./network/ FuzzPlan:./contract/ FuzzStatus:./contract/ \
+	FuzzExpand:./internal/expansion/
 
 .PHONY: all build deps test test-unit test-e2e test-vm fuzz fuzz-long lint demo bench install clean clean-testhost
 
 all: build
 
+# The version stamp `podunit version` prints; outside a git checkout the
+# binary falls back to the build info Go records.
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS    := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
+
 # Static: the same binary is the pod's PID 1 inside image rootfs trees that
 # have no libc.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/podunit
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/podunit
 
 deps:
 	hack/deps.sh
@@ -49,10 +57,12 @@ test-unit:
 # -p 1: every e2e package boots test hosts, and two packages booting
 # several at once on 2 cores only make each other time out.
 # podinit's own integration tests run it as PID 1 under a real
-# systemd-nspawn on this machine (static test binary, no -short).
+# systemd-nspawn on this machine (static test binary, no -short); the kvm
+# stage's boot pods under qemu (TCG) with bin/podunit as the guest's init.
 # The VM test host's tests run last, on their own time bound.
 test-e2e: deps build
 	CGO_ENABLED=0 $(GO) test -count=1 ./podinit/
+	PODUNIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 ./kvm/...
 	PODUNIT_E2E=1 PODUNIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 -p 1 -timeout $(E2E_TIMEOUT) -skip '^TestVM' ./e2e/...
 	$(MAKE) --no-print-directory test-vm
 
@@ -101,8 +111,9 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system-generators $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)/etc/podunit/pods
 	ln -sf $(PREFIX)/bin/podunit $(DESTDIR)$(PREFIX)/lib/systemd/system-generators/podunit-generator
 	sed 's|/usr/local/bin/podunit|$(PREFIX)/bin/podunit|' dist/podunit-sync.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-sync.service
+	sed 's|/usr/local/bin/podunit|$(PREFIX)/bin/podunit|' dist/podunit-restore.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-restore.service
 	install -m 0644 dist/podunit-sync.path $(DESTDIR)$(PREFIX)/lib/systemd/system/podunit-sync.path
-	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now podunit-sync.path; fi
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now podunit-sync.path && systemctl enable podunit-restore.service; fi
 
 clean:
 	rm -rf bin/

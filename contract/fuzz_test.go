@@ -25,6 +25,7 @@ func FuzzPlan(f *testing.F) {
 func FuzzStatus(f *testing.F) {
 	f.Add([]byte(`{"name":"c","state":"Running","restartCount":2,"pid":7,"exitCode":1,"startedAt":"2026-12-03T17:00:00Z","uid":0,"gid":0,"env":["A=b"],"cwd":"/"}`))
 	f.Add([]byte(`{"phase":"Running","startedAt":"2026-12-03T17:00:00Z","stopped":true}`))
+	f.Add([]byte(`{"name":"c","state":"Waiting","reason":"CrashLoopBackOff","restartCount":1,"exitCode":3,"lastState":{"exitCode":1,"signal":"SIGKILL","reason":"Error","startedAt":"a","finishedAt":"b"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		for _, name := range []string{StatusFileName("c"), PodStatusFile} {
@@ -32,7 +33,9 @@ func FuzzStatus(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		ReadStatus(dir, "c")
+		if s, err := ReadStatus(dir, "c"); err == nil {
+			s.Previous()
+		}
 		ReadPodStatus(dir)
 	})
 }

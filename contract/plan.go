@@ -12,10 +12,23 @@ const (
 	RunDir    = "/.podunit"
 	PlanPath  = RunDir + "/plan.json"
 	StatusDir = RunDir + "/status"
+	// ContainersDir holds each container's overlay dirs.
+	ContainersDir = RunDir + "/containers"
 	// ImagesDir is where the host image store is bound read-only; Plan
 	// layer paths point below it.
 	ImagesDir = RunDir + "/images"
 )
+
+// HostPathDir is where the stage puts a hostPath volume inside the pod.
+func HostPathDir(volume string) string { return RunDir + "/hostpath/" + volume }
+
+// ProjectedDir is where the stage puts the host's projected-file volumes
+// (configMap, secret, downwardAPI, projected), which the host rewrites
+// while the pod runs.
+const ProjectedDir = "/.podunit-projected"
+
+// ProjectedVolumeDir is where one projected-file volume is in the pod.
+func ProjectedVolumeDir(volume string) string { return ProjectedDir + "/" + volume }
 
 // Plan is everything podinit needs to run a pod. The host writes it as
 // JSON to <pod run dir>/plan.json before nspawn starts; podinit never reads
@@ -23,7 +36,12 @@ const (
 type Plan struct {
 	Pod       string `json:"pod"`
 	Namespace string `json:"namespace,omitempty"`
-	Hostname  string `json:"hostname"`
+	// UID identifies this incarnation of the pod (new on every apply, as
+	// metadata.uid under an API server); podinit puts it on every journal
+	// line as POD_UID, so a pod deleted and applied again under the same
+	// name does not show the old pod's lines.
+	UID      string `json:"uid,omitempty"`
+	Hostname string `json:"hostname"`
 	// RestartPolicy is Always, OnFailure or Never (Kubernetes semantics,
 	// applied per container; init containers always behave as OnFailure
 	// unless the policy is Never).
@@ -37,6 +55,10 @@ type Plan struct {
 	BackoffBaseMillis  int64 `json:"backoffBaseMillis"`
 	BackoffMaxMillis   int64 `json:"backoffMaxMillis"`
 	BackoffResetMillis int64 `json:"backoffResetMillis"`
+	// SharePIDNamespace is Kubernetes' shareProcessNamespace: every
+	// container runs in podinit's PID namespace. Without it each
+	// container gets its own, its command being PID 1 there.
+	SharePIDNamespace bool `json:"sharePIDNamespace,omitempty"`
 
 	// MemoryVolumes are emptyDirs with medium Memory: podinit mounts one
 	// tmpfs for each before any container starts, so every container that
@@ -75,10 +97,23 @@ type Container struct {
 	// /etc/group after its rootfs is mounted.
 	User   string  `json:"user,omitempty"`
 	Mounts []Mount `json:"mounts,omitempty"`
+	// Probes and Hooks: see probe.go. StopSignal is the signal that stops
+	// the container (lifecycle.stopSignal), 0 for SIGTERM.
+	// Sidecar: an init container that keeps running beside the main
+	// containers (restartPolicy: Always).
+	Sidecar    bool    `json:"sidecar,omitempty"`
+	Probes     *Probes `json:"probes,omitempty"`
+	Hooks      *Hooks  `json:"hooks,omitempty"`
+	StopSignal int     `json:"stopSignal,omitempty"`
 	// Security is enforced on the container and on every exec in it. The
 	// host always sets it; nil (podinit's own tests) restricts nothing
 	// beyond the pod.
 	Security *Security `json:"security,omitempty"`
+	// Resources are the container's own cgroup settings: on cgroup v2
+	// podinit gives every container a cgroup of its own under the pod's
+	// and writes them there, so a container's limits hold whatever its
+	// siblings ask for. Nil: none.
+	Resources *Resources `json:"resources,omitempty"`
 }
 
 // Mount is a volume mount: Source is a path inside the pod (an emptyDir or
@@ -116,13 +151,23 @@ type Status struct {
 	// probe, while the container runs and has started).
 	Started bool `json:"started,omitempty"`
 	Ready   bool `json:"ready,omitempty"`
-	// PID is the container's main process in the pod's PID namespace, 0
-	// when not running.
+	// Message says why the latest instance that ended did, when podinit
+	// ended it (a failed liveness or startup probe, a failed postStart
+	// hook); it stays while the next instance runs, like Kubernetes'
+	// lastState.
+	Message string `json:"message,omitempty"`
+	// PID is the container's main process as podinit sees it, in the
+	// pod's PID namespace (in its own, unless the pod shares one, the
+	// container's main process is PID 1), 0 when not running.
 	PID        int    `json:"pid,omitempty"`
 	ExitCode   *int   `json:"exitCode,omitempty"`   // last exit; nil if never exited
 	Signal     string `json:"signal,omitempty"`     // set when killed by a signal
 	StartedAt  string `json:"startedAt,omitempty"`  // RFC 3339
 	FinishedAt string `json:"finishedAt,omitempty"` // RFC 3339
+	// LastState is the end of the previous instance, recorded when the
+	// container restarts (Kubernetes' lastState.terminated); nil before
+	// the first restart.
+	LastState *Termination `json:"lastState,omitempty"`
 	// The resolved identity and environment the process runs with, so that
 	// exec can reproduce them exactly.
 	UID    uint32   `json:"uid"`
@@ -130,6 +175,17 @@ type Status struct {
 	Groups []uint32 `json:"groups,omitempty"`
 	Env    []string `json:"env,omitempty"`
 	Cwd    string   `json:"cwd,omitempty"`
+}
+
+// Termination is how one instance of a container ended.
+type Termination struct {
+	ExitCode int    `json:"exitCode"`
+	Signal   string `json:"signal,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// Message: why podinit ended it, if it did (see Status.Message).
+	Message    string `json:"message,omitempty"`
+	StartedAt  string `json:"startedAt,omitempty"`  // RFC 3339
+	FinishedAt string `json:"finishedAt,omitempty"` // RFC 3339
 }
 
 // PodStatusFile is StatusDir/pod.json: the pod-level phase.
@@ -145,3 +201,13 @@ type PodStatus struct {
 
 // PodStatusFile is the pod-level status record's name in StatusDir.
 const PodStatusFile = "pod.json"
+
+// Resources are one container's resources as the kubelet applies them to
+// its cgroup; zero fields are unset.
+type Resources struct {
+	MemoryMax int64 `json:"memoryMax,omitempty"` // bytes (limits.memory)
+	MemoryLow int64 `json:"memoryLow,omitempty"` // bytes (requests.memory)
+	// CPUMaxMillis is limits.cpu in thousandths of a CPU.
+	CPUMaxMillis int64  `json:"cpuMaxMillis,omitempty"`
+	CPUWeight    uint64 `json:"cpuWeight,omitempty"` // from requests.cpu
+}

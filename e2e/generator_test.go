@@ -131,7 +131,7 @@ func TestExportedUnits(t *testing.T) {
 
 	// Every golden unit file the compiler and the generator write.
 	var files []string
-	for _, pattern := range []string{"../units/testdata/*.service", "../units/testdata/export/*.service", "../generator/testdata/golden/*.service"} {
+	for _, pattern := range []string{"../units/testdata/*/*.service", "../units/testdata/*/export/*.service", "../generator/testdata/golden/*.service"} {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 // procStatus holds the fields of /proc/<pid>/status that exec needs.
 type procStatus struct {
+	PPid  int
 	NSpid []int // pid in each PID namespace, outermost first
 }
 
@@ -24,6 +25,12 @@ func parseStatus(text string) (procStatus, error) {
 		}
 		v = strings.TrimSpace(v)
 		switch k {
+		case "PPid":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return st, fmt.Errorf("PPid %q: %w", v, err)
+			}
+			st.PPid = n
 		case "NSpid":
 			for _, f := range strings.Fields(v) {
 				n, err := strconv.Atoi(f)
@@ -45,16 +52,24 @@ func readStatus(pid int) (procStatus, error) {
 	return parseStatus(string(b))
 }
 
-// HostPID finds the host PID of the process that has pid inPod in the PID
-// namespace of leader (the pod's PID 1, as machined reports it). podinit
-// records pids as it sees them; only the host can translate them.
+// HostPID finds the host PID of the container process that has pid inPod
+// in the PID namespace of leader (the pod's PID 1, podinit, as machined
+// reports it). podinit records pids as it sees them; only the host can
+// translate them. Every container's main process is a child of podinit,
+// in podinit's PID namespace or (Kubernetes' default) in one of its own
+// below it, so it is the child of leader whose pid at leader's level is
+// inPod.
 func HostPID(leader, inPod int) (int, error) {
 	if inPod == 1 {
 		return leader, nil
 	}
-	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", leader))
+	ls, err := readStatus(leader)
 	if err != nil {
 		return 0, fmt.Errorf("pod leader %d: %w", leader, err)
+	}
+	level := len(ls.NSpid) - 1
+	if level < 0 {
+		return 0, fmt.Errorf("pod leader %d: no NSpid in its status", leader)
 	}
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -65,18 +80,15 @@ func HostPID(leader, inPod int) (int, error) {
 		if err != nil {
 			continue
 		}
-		if l, err := os.Readlink(filepath.Join("/proc", e.Name(), "ns/pid")); err != nil || l != ns {
-			continue
-		}
 		st, err := readStatus(pid)
-		if err != nil || len(st.NSpid) == 0 {
+		if err != nil || st.PPid != leader || len(st.NSpid) <= level {
 			continue
 		}
-		if st.NSpid[len(st.NSpid)-1] == inPod {
+		if st.NSpid[level] == inPod {
 			return pid, nil
 		}
 	}
-	return 0, fmt.Errorf("no process %d in the pod's PID namespace (it may have exited)", inPod)
+	return 0, fmt.Errorf("no process %d in the pod (it may have exited)", inPod)
 }
 
 // cgroupFiles lists the cgroup.procs files of every hierarchy pid belongs

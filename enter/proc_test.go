@@ -6,11 +6,11 @@ import (
 )
 
 func TestParseStatus(t *testing.T) {
-	st, err := parseStatus("Name:\tsh\nNSpid:\t4242\t7\nCapBnd:\t00000000a80425fb\nNoNewPrivs:\t1\n")
+	st, err := parseStatus("Name:\tsh\nPPid:\t12\nNSpid:\t4242\t7\nCapBnd:\t00000000a80425fb\nNoNewPrivs:\t1\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(st.NSpid, []int{4242, 7}) {
+	if !reflect.DeepEqual(st.NSpid, []int{4242, 7}) || st.PPid != 12 {
 		t.Fatalf("%+v", st)
 	}
 	if _, err := parseStatus("NSpid:\tzz\n"); err == nil {

@@ -16,13 +16,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
 
 // Dirs are read in order; a pod in a later directory replaces the pod of
 // the same name from an earlier one.
-var Dirs = []string{"/etc/podunit/pods", "/run/podunit/pods"}
+var Dirs = layout.Default.ManifestDirs()
 
 // Unit is one generated unit and the manifest it came from.
 type Unit struct {
@@ -32,11 +33,12 @@ type Unit struct {
 	Text   string
 }
 
-// Result is everything one run produces: the units, and the errors of the
-// manifests it skipped.
+// Result is everything one run produces: the units, the errors of the
+// manifests it skipped, and the warnings of those it did not.
 type Result struct {
-	Units  []Unit
-	Errors []error
+	Units    []Unit
+	Errors   []error
+	Warnings []*pod.Warning
 }
 
 // Generate reads the manifests in dirs and compiles their units. It does
@@ -105,6 +107,7 @@ func compileFile(file string, h units.Host, res *Result) []Unit {
 	}
 	var out []Unit
 	for _, p := range pods {
+		res.Warnings = append(res.Warnings, p.Warnings...)
 		u, err := units.CompileFile(p, h, units.FileOptions{Origin: units.OriginGenerator})
 		if err != nil {
 			res.Errors = append(res.Errors, fmt.Errorf("%s:%d: pod %q: %w; skipped", file, p.Source.Line, p.Metadata.Name, err))

@@ -9,10 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/internal/golden"
+	"github.com/podunit/podunit/nspawn"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
@@ -141,7 +144,7 @@ spec:
 	}
 	u := res.Units[0]
 	// The checks must see every optional setting.
-	if u.Unit.MemoryMax == 0 || u.Unit.CPUQuotaPercent == 0 || !slices.Contains(u.Unit.ExecStart.Argv, "--bind="+path+":"+units.HostPathDir("data")) {
+	if u.Unit.MemoryMax == 0 || u.Unit.CPUQuotaPercent == 0 || !slices.Contains(u.Unit.ExecStart.Argv, "--bind="+path+":"+contract.HostPathDir("data")) {
 		t.Fatalf("the odd pod's unit lacks what this test is about: %+v", u.Unit)
 	}
 	return u
@@ -373,6 +376,12 @@ type exitStatusSet struct {
 	Signals []int32
 }
 
+// credential is SetCredential's (say): id, data.
+type credential struct {
+	ID   string
+	Data []byte
+}
+
 // fromFile is how systemd turns a unit file's options into one property:
 // the values of every option with that key, in order, become the value.
 type fromFile struct {
@@ -391,6 +400,7 @@ var propertyOptions = map[string]fromFile{
 	"KillMode":                 {"Service", "KillMode", one(plain)},
 	"Environment":              {"Service", "Environment", environment},
 	"EnvironmentFiles":         {"Service", "EnvironmentFile", environmentFiles},
+	"SetCredential":            {"Service", "SetCredential", credentials},
 	"ExecStartPre":             {"Service", "ExecStartPre", execs},
 	"ExecStart":                {"Service", "ExecStart", execs},
 	"ExecStopPost":             {"Service", "ExecStopPost", execs},
@@ -401,7 +411,11 @@ var propertyOptions = map[string]fromFile{
 	"TimeoutStopUSec":          {"Service", "TimeoutStopSec", one(seconds)},
 	"TasksMax":                 {"Service", "TasksMax", one(unsigned)},
 	"MemoryMax":                {"Service", "MemoryMax", one(unsigned)},
+	"MemoryLow":                {"Service", "MemoryLow", one(unsigned)},
+	"CPUWeight":                {"Service", "CPUWeight", one(unsigned)},
 	"CPUQuotaPerSecUSec":       {"Service", "CPUQuota", one(percent)},
+	"LogRateLimitIntervalUSec": {"Service", "LogRateLimitIntervalSec", one(timeSpan)},
+	"LogRateLimitBurst":        {"Service", "LogRateLimitBurst", one(unsigned32)},
 }
 
 // checkProperties: each property of the transient unit is what systemd
@@ -454,7 +468,7 @@ func checkProperties(t *testing.T, tu *units.Unit, opts []option) {
 
 // checkExecution: the commands systemd stored from the file run as the
 // model's commands: every word literal, but for the one variable the model
-// means systemd to expand (units.SELinuxArgsVar).
+// means systemd to expand (nspawn.SELinuxArgsVar).
 func checkExecution(t *testing.T, what string, tu *units.Unit, stored []execCommand) {
 	t.Helper()
 	property, _, _ := strings.Cut(what, " ")
@@ -467,7 +481,7 @@ func checkExecution(t *testing.T, what string, tu *units.Unit, stored []execComm
 		t.Errorf("%s: %d commands, %d in the model", what, len(stored), len(model))
 		return
 	}
-	env := map[string]string{units.SELinuxArgsVar: "--selinux-context=a:b:c:s0 --selinux-apifs-context=d:e:f:s0"}
+	env := map[string]string{nspawn.SELinuxArgsVar: "--selinux-context=a:b:c:s0 --selinux-apifs-context=d:e:f:s0"}
 	for _, e := range tu.Environment {
 		k, v, _ := strings.Cut(e, "=")
 		env[k] = v
@@ -475,8 +489,8 @@ func checkExecution(t *testing.T, what string, tu *units.Unit, stored []execComm
 	for i, c := range model {
 		var want []string
 		for _, w := range c.Argv {
-			if w == "$"+units.SELinuxArgsVar {
-				want = append(want, strings.Fields(env[units.SELinuxArgsVar])...)
+			if w == "$"+nspawn.SELinuxArgsVar {
+				want = append(want, strings.Fields(env[nspawn.SELinuxArgsVar])...)
 			} else {
 				want = append(want, w)
 			}
@@ -591,6 +605,17 @@ func unsigned(t *testing.T, v string) any {
 		t.Error(err)
 	}
 	return n
+}
+
+func unsigned32(t *testing.T, v string) any { return uint32(unsigned(t, v).(uint64)) }
+
+// timeSpan: a time span with a unit (30s, 1500ms), as µs.
+func timeSpan(t *testing.T, v string) any {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Error(err)
+	}
+	return uint64(d.Microseconds())
 }
 
 // seconds: a time span without a unit is seconds; the property is in µs.
@@ -713,6 +738,40 @@ func environment(t *testing.T, vs []string) any {
 	return out
 }
 
+// credentials: SetCredential=ID:DATA, where systemd 252 C-unescapes DATA
+// and resolves no specifiers. podunit writes only \\ and \xNN escapes.
+func credentials(t *testing.T, vs []string) any {
+	out := []credential{}
+	for _, v := range vs {
+		id, text, ok := strings.Cut(v, ":")
+		if !ok || id == "" {
+			t.Errorf("SetCredential=%q has no id", v)
+			continue
+		}
+		var data []byte
+		for i := 0; i < len(text); i++ {
+			switch {
+			case text[i] != '\\':
+				data = append(data, text[i])
+			case strings.HasPrefix(text[i:], `\\`):
+				data = append(data, '\\')
+				i++
+			case strings.HasPrefix(text[i:], `\x`) && i+4 <= len(text):
+				b, err := strconv.ParseUint(text[i+2:i+4], 16, 8)
+				if err != nil {
+					t.Errorf("SetCredential %s: bad escape %q", id, text[i:i+4])
+				}
+				data = append(data, byte(b))
+				i += 3
+			default:
+				t.Errorf("SetCredential %s: escape podunit does not write at %q", id, text[i:min(i+4, len(text))])
+			}
+		}
+		out = append(out, credential{ID: id, Data: data})
+	}
+	return out
+}
+
 func environmentFiles(t *testing.T, vs []string) any {
 	out := []environmentFile{}
 	for _, v := range vs {
@@ -759,5 +818,22 @@ func TestMissingDirs(t *testing.T) {
 	res := Generate([]string{filepath.Join(t.TempDir(), "none")}, units.DefaultHost)
 	if len(res.Units) != 0 || len(res.Errors) != 0 {
 		t.Fatalf("missing directory: %+v", res)
+	}
+}
+
+// TestWarnings: a manifest the generator accepts with warnings yields its
+// unit and the warnings, for the journal.
+func TestWarnings(t *testing.T) {
+	dir := t.TempDir()
+	m := "apiVersion: v1\nkind: Pod\nmetadata: {name: w}\nspec:\n  nodeName: n1\n  containers: [{name: c, image: localhost/busybox:1.35}]\n"
+	if err := os.WriteFile(filepath.Join(dir, "w.yaml"), []byte(m), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := Generate([]string{dir}, units.DefaultHost)
+	if len(res.Units) != 1 || len(res.Errors) != 0 {
+		t.Fatalf("units %d, errors %v", len(res.Units), res.Errors)
+	}
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0].String(), filepath.Join(dir, "w.yaml")+":5:13: spec.nodeName: ") {
+		t.Errorf("warnings %v", res.Warnings)
 	}
 }

@@ -13,9 +13,20 @@ set -euo pipefail
 #                    image, built from Debian's linux-image-amd64)
 # e2fsprogs:         mkfs.ext4 -d makes the VM test host's disk image
 # make, git:         the build itself
+# qemu-system-*:     the kvm stage's VM (qemu, and /usr/lib/qemu/virtiofsd)
+# linux-image-*:     the kvm stage's guest kernel (/boot/vmlinuz-*) and its
+#                    modules (/lib/modules/<version>); podunit builds the
+#                    initramfs itself, in Go
+# xz-utils:          unpacks the guest kernel's vmlinux once (its decompressor
+#                    is slow under TCG)
 pkgs=(systemd-container debootstrap busybox-static iproute2 util-linux
       qemu-system-x86 e2fsprogs
       debian-archive-keyring ca-certificates make git)
+case $(dpkg --print-architecture) in
+amd64) pkgs+=(qemu-system-x86 linux-image-amd64 xz-utils) ;;
+arm64) pkgs+=(qemu-system-arm linux-image-arm64 xz-utils) ;;
+*) echo "deps: no kvm stage packages for $(dpkg --print-architecture)" >&2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

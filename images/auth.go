@@ -129,3 +129,38 @@ func (e authEntry) authenticator() (authn.Authenticator, error) {
 	}
 	return authn.FromConfig(cfg), nil
 }
+
+// secretsKeychain reads credentials from Docker config documents: a
+// Kubernetes dockerconfigjson Secret's .dockerconfigjson ({"auths": {...}})
+// or a dockercfg Secret's .dockercfg (the map alone). The first document
+// with an entry for the registry wins.
+func secretsKeychain(docs [][]byte) (authn.Keychain, error) {
+	k := docsKeychain{}
+	for i, d := range docs {
+		var cfg struct {
+			Auths map[string]authEntry `json:"auths"`
+		}
+		if err := json.Unmarshal(d, &cfg); err != nil {
+			return nil, fmt.Errorf("image pull secret %d: %w", i, err)
+		}
+		if cfg.Auths == nil {
+			// The legacy .dockercfg form is the auths map itself.
+			if err := json.Unmarshal(d, &cfg.Auths); err != nil {
+				return nil, fmt.Errorf("image pull secret %d: %w", i, err)
+			}
+		}
+		k = append(k, cfg.Auths)
+	}
+	return k, nil
+}
+
+type docsKeychain []map[string]authEntry
+
+func (k docsKeychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
+	for _, auths := range k {
+		if e, ok := lookupAuth(auths, target); ok {
+			return e.authenticator()
+		}
+	}
+	return authn.Anonymous, nil
+}

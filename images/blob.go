@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/podunit/podunit/internal/atomicfile"
+	"github.com/podunit/podunit/internal/crashpoint"
 )
 
 // blobPath returns the path of a blob by digest ("sha256:<hex>").
@@ -64,6 +67,12 @@ func (s *Store) putBlob(digest string, r io.Reader) error {
 	}
 	if err := os.Rename(f.Name(), dst); err != nil {
 		return fmt.Errorf("blob %s: %w", digest, err)
+	}
+	crashpoint.Hit("image/blob")
+	// Image records name their blobs: a blob must not vanish in a power
+	// loss after the record that names it was written.
+	if err := atomicfile.SyncDir(filepath.Dir(dst)); err != nil {
+		return fmt.Errorf("blob %s: sync: %w", digest, err)
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func FuzzRegistriesD(f *testing.F) {
 			return
 		}
 		for _, r := range fuzzRefs {
-			rd.entryFor(r).lookaside()
+			_ = rd.entryFor(r).lookaside()
 		}
 	})
 }

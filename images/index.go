@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/podunit/podunit/internal/atomicfile"
+	"github.com/podunit/podunit/internal/crashpoint"
 )
 
 const indexVersion = 1
@@ -85,6 +86,7 @@ func (s *Store) readIndex() (*index, error) {
 
 // writeIndex must be called with the store lock held.
 func (s *Store) writeIndex(idx *index) error {
+	crashpoint.Hit("image/index")
 	idx.Version = indexVersion
 	data, err := json.MarshalIndent(idx, "", "  ")
 	if err != nil {

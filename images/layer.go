@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/podunit/podunit/internal/atomicfile"
+	"github.com/podunit/podunit/internal/crashpoint"
 )
 
 // layerMeta is layers/<hex>/layer.json, written inside the staging directory
@@ -26,6 +27,8 @@ type layerMeta struct {
 	DiffID   string    `json:"diffID"`
 	Size     int64     `json:"size"`
 	Unpacked time.Time `json:"unpacked"`
+	// Tree is treeDigest of diff/ right after unpacking, for Verify.
+	Tree string `json:"tree,omitempty"`
 }
 
 func (s *Store) layerDir(diffID string) string {
@@ -132,7 +135,11 @@ func (s *Store) ensureLayer(ctx context.Context, src layerSource, stageDir strin
 	if res.DiffID != src.diffID {
 		return 0, fmt.Errorf("layer %s: uncompressed content hashes to %s, config says %s: %w", name, res.DiffID, src.diffID, ErrDigestMismatch)
 	}
-	meta, _ := json.Marshal(layerMeta{DiffID: src.diffID, Size: res.Size, Unpacked: time.Now().UTC()})
+	tree, err := treeDigest(diff)
+	if err != nil {
+		return 0, fmt.Errorf("layer %s: %w", src.diffID, err)
+	}
+	meta, _ := json.Marshal(layerMeta{DiffID: src.diffID, Size: res.Size, Unpacked: time.Now().UTC(), Tree: tree})
 	if err := os.WriteFile(filepath.Join(stage, "layer.json"), meta, 0o644); err != nil {
 		return 0, fmt.Errorf("layer %s: %w", src.diffID, err)
 	}
@@ -152,6 +159,7 @@ func (s *Store) ensureLayer(ctx context.Context, src layerSource, stageDir strin
 		return 0, fmt.Errorf("layer %s: %w", src.diffID, err)
 	}
 	committed = true
+	crashpoint.Hit("image/layer")
 	if err := atomicfile.SyncDir(s.layersDir()); err != nil {
 		return 0, fmt.Errorf("layer %s: sync: %w", src.diffID, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/podunit/podunit/internal/fsfull"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -35,7 +36,8 @@ type sourceImage struct {
 // unpacked again. A name already held by another image moves to the loaded
 // one (the other stays, possibly untagged). progress, if not nil, receives
 // human-readable lines. The store lock is held throughout.
-func (s *Store) Load(ctx context.Context, path string, w io.Writer) ([]*Image, error) {
+func (s *Store) Load(ctx context.Context, path string, w io.Writer) (imgs []*Image, err error) {
+	defer func() { err = fsfull.Explain(err, "image store", s.root) }()
 	progress := newProgress(w)
 	unlock, err := s.lock()
 	if err != nil {

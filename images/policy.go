@@ -11,13 +11,15 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/podunit/podunit/internal/layout"
 )
 
 // PolicyPaths are tried in order; the first that exists is the policy
 // (podunit's own, then containers-policy.json(5)'s). With neither, every
 // image is accepted, as with no policy.json Podman refuses to run but
 // podunit's users load images by hand too; `podunit info` says so.
-var PolicyPaths = []string{"/etc/podunit/policy.json", "/etc/containers/policy.json"}
+var PolicyPaths = []string{layout.ConfigDir + "/policy.json", "/etc/containers/policy.json"}
 
 // Policy is a parsed containers-policy.json. Only the docker transport's
 // scopes apply to pulls; other transports are parsed but unused.

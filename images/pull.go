@@ -14,10 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/podunit/podunit/internal/fsfull"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -38,6 +40,9 @@ type PullOptions struct {
 	Jobs int
 	// Progress receives progress (redrawn in place on a terminal).
 	Progress io.Writer
+	// PullSecrets are Docker config documents (a pod's imagePullSecrets)
+	// whose credentials are tried before the host's, as the kubelet does.
+	PullSecrets [][]byte
 }
 
 // DefaultJobs is how many layers a pull or load fetches and unpacks at
@@ -57,12 +62,18 @@ type pullTarget struct {
 	tagged      bool
 }
 
+// LocalRegistry is the registry part of images that exist only in the
+// local store (loaded or built here), as in Podman: a reference to it is
+// never pulled, since there is no registry at https://localhost to ask.
+const LocalRegistry = "localhost"
+
 // Pull fetches ref from its registry, checks the signature policy on the
 // manifest the reference names, then downloads and unpacks the layers not
 // yet in the store concurrently, without the store lock, and finally
 // records the image under the lock. A pull killed at any point leaves no
 // image record; layers it finished stay and the next pull skips them.
-func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) ([]*Image, error) {
+func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) (imgs []*Image, err error) {
+	defer func() { err = fsfull.Explain(err, "image store", s.root) }()
 	prog := newProgress(o.Progress)
 	if o.Jobs <= 0 {
 		o.Jobs = DefaultJobs
@@ -79,13 +90,24 @@ func (s *Store) Pull(ctx context.Context, ref string, o PullOptions) ([]*Image, 
 	if err != nil {
 		return nil, err
 	}
+	if r.Context().RegistryStr() == LocalRegistry {
+		return nil, fmt.Errorf("image %s is not in the image store, and %s/ names local images only: load it with `podunit image load ARCHIVE` (a registry on this host is localhost:PORT/...)", ref, LocalRegistry)
+	}
 	insecure := o.Insecure || conf.insecure(repoName(r.Context()))
 	if insecure {
 		if r, err = parseRef(ref, true); err != nil {
 			return nil, err
 		}
 	}
-	ropts := remoteOptions(insecure, o.Jobs)
+	keychain := Keychain()
+	if len(o.PullSecrets) > 0 {
+		secrets, err := secretsKeychain(o.PullSecrets)
+		if err != nil {
+			return nil, err
+		}
+		keychain = authn.NewMultiKeychain(secrets, keychain)
+	}
+	ropts := remoteOptions(insecure, o.Jobs, keychain)
 	ropts = append(ropts, remote.WithContext(ctx))
 	desc, err := remote.Get(r, ropts...)
 	if err != nil {

@@ -353,3 +353,14 @@ func attachSigstore(t *testing.T, repo, digest, ref string, key *ecdsa.PrivateKe
 	must(t, err)
 	push(t, repo+":"+strings.Replace(digest, ":", "-", 1)+".sig", img)
 }
+
+// TestPullLocalhostIsLocalOnly: localhost/ names images of this host's
+// store, as in Podman; asking https://localhost for one would only fail
+// later with a connection error that says nothing useful.
+func TestPullLocalhostIsLocalOnly(t *testing.T) {
+	s := openStore(t)
+	_, err := s.Pull(context.Background(), "localhost/app:1", images.PullOptions{})
+	if err == nil || !strings.Contains(err.Error(), "podunit image load") {
+		t.Fatalf("pull localhost/app:1: %v", err)
+	}
+}

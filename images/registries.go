@@ -10,13 +10,16 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/podunit/podunit/internal/layout"
 )
 
 // RegistriesConfPaths are read in order; the first that exists is used
 // (podunit's own file, then the containers-registries.conf(5) one).
-var RegistriesConfPaths = []string{"/etc/podunit/registries.conf", "/etc/containers/registries.conf"}
+var RegistriesConfPaths = []string{layout.ConfigDir + "/registries.conf", "/etc/containers/registries.conf"}
 
 // registriesConf is the part of containers-registries.conf(5) v2 podunit
 // honours: which registries are insecure (plain HTTP or unverified TLS).
@@ -68,10 +71,10 @@ func (c *registriesConf) insecure(repo string) bool {
 // remoteOptions are the registry client settings for one pull. Insecure
 // transport is used only when asked for this registry (flag or config),
 // never globally.
-func remoteOptions(insecure bool, jobs int) []remote.Option {
+func remoteOptions(insecure bool, jobs int, keychain authn.Keychain) []remote.Option {
 	return []remote.Option{
 		remote.WithTransport(insecureTransport(insecure)),
-		remote.WithAuthFromKeychain(Keychain()),
+		remote.WithAuthFromKeychain(keychain),
 		remote.WithUserAgent("podunit"),
 		remote.WithJobs(jobs),
 		remote.WithRetryBackoff(remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 4}),

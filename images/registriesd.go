@@ -15,11 +15,13 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"gopkg.in/yaml.v3"
+
+	"github.com/podunit/podunit/internal/layout"
 )
 
 // RegistriesDirs hold containers-registries.d(5) YAML files; podunit's own
 // directory first, so its scopes win over the containers ones.
-var RegistriesDirs = []string{"/etc/podunit/registries.d", "/etc/containers/registries.d"}
+var RegistriesDirs = []string{layout.ConfigDir + "/registries.d", "/etc/containers/registries.d"}
 
 // defaultLookaside is where containers/image keeps signatures when nothing
 // is configured.

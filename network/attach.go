@@ -15,6 +15,7 @@ import (
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/podunit/podunit/internal/atomicfile"
+	"github.com/podunit/podunit/internal/crashpoint"
 	"github.com/podunit/podunit/internal/flock"
 )
 
@@ -112,8 +113,10 @@ func (c Config) Setup(ctx context.Context, pod, namespace string, n *Network, po
 		if err := saveRecord(recordPath, a); err != nil {
 			return nil, err
 		}
+		crashpoint.Hit("network/setup/recorded")
 		var err error
 		if res, err = c.add(ctx, a); err == nil {
+			crashpoint.Hit("network/setup/added")
 			break
 		}
 		err = fmt.Errorf("attach pod %q to CNI network %q: %w", pod, n.Name, err)
@@ -149,6 +152,7 @@ func (c Config) add(ctx context.Context, a *Attachment) (types.Result, error) {
 	if err := createNetns(a.NetNS); err != nil {
 		return nil, err
 	}
+	crashpoint.Hit("network/setup/netns")
 	return c.cni().AddNetworkList(ctx, list, a.runtimeConf(IfName))
 }
 
@@ -162,12 +166,14 @@ func (c Config) teardown(ctx context.Context, a *Attachment, recordPath string) 
 		if derr := c.cni().DelNetworkList(ctx, list, a.runtimeConf(IfName)); derr != nil {
 			errs = append(errs, fmt.Errorf("CNI DEL of pod %q from network %q: %w", a.Pod, a.Network, derr))
 		}
+		crashpoint.Hit("network/teardown/deleted")
 	} else {
 		errs = append(errs, fmt.Errorf("recorded configuration of network %q: %w", a.Network, err))
 	}
 	if err := removeNetns(a.NetNS); err != nil {
 		errs = append(errs, err)
 	}
+	crashpoint.Hit("network/teardown/netns")
 	if len(errs) == 0 && recordPath != "" {
 		if err := os.Remove(recordPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove network record: %w", err))

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+
+	"github.com/podunit/podunit/internal/layout"
 )
 
 // Annotation selects the CNI network (a conflist's name) a pod joins.
@@ -49,10 +51,10 @@ type Config struct {
 var Default = Config{
 	ConfDir:    "/etc/cni/net.d",
 	PluginDirs: []string{"/usr/lib/cni", "/opt/cni/bin"},
-	CacheDir:   "/var/lib/podunit/cni",
-	NetnsDir:   "/run/podunit/netns",
+	CacheDir:   layout.Default.CNICacheDir(),
+	NetnsDir:   layout.Default.NetnsDir(),
 	LeaseDir:   "/var/lib/cni/networks",
-	LockFile:   "/run/podunit/locks/.network.lock",
+	LockFile:   layout.Default.NetworkLock(),
 }
 
 // ContainerID is the CNI container ID of a pod: pod names are unique per

@@ -34,9 +34,10 @@ const (
 	defaultBackoffReset = 10 * time.Minute
 )
 
-// Compile builds the plan. images maps each container's image reference
-// (as written in the pod) to the resolved image.
-func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan, error) {
+// Compile builds the plan. iso is the pod's isolation, allocated by the
+// caller; images maps each container's image reference (as written in the
+// pod) to the resolved image; rt holds what the downward API reads.
+func Compile(p *pod.Pod, h units.Host, iso units.Isolation, images map[string]*Image, rt Runtime) (*contract.Plan, error) {
 	base := defaultBackoff
 	if v, ok := p.Metadata.Annotations[AnnotationRestartBackoff]; ok {
 		d, err := time.ParseDuration(v)
@@ -69,6 +70,7 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan
 		BackoffBaseMillis:  base.Milliseconds(),
 		BackoffMaxMillis:   maxDelay.Milliseconds(),
 		BackoffResetMillis: defaultBackoffReset.Milliseconds(),
+		SharePIDNamespace:  p.Spec.ShareProcessNamespace != nil && *p.Spec.ShareProcessNamespace,
 	}
 	vols := volumeSources(p)
 	for _, v := range p.Spec.Volumes {
@@ -83,9 +85,9 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan
 		}
 	}
 	for i := range p.Spec.InitContainers {
-		c, err := container(&p.Spec.InitContainers[i], h, images, vols)
+		c, err := container(p, &p.Spec.InitContainers[i], h, images, vols, rt)
 		if err == nil {
-			c.Security, err = security(p, &p.Spec.InitContainers[i], images[p.Spec.InitContainers[i].Image], h)
+			c.Security, err = security(p, &p.Spec.InitContainers[i], images[p.Spec.InitContainers[i].Image], h, iso)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("spec.initContainers[%d]: %w", i, err)
@@ -93,9 +95,9 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan
 		pl.InitContainers = append(pl.InitContainers, *c)
 	}
 	for i := range p.Spec.Containers {
-		c, err := container(&p.Spec.Containers[i], h, images, vols)
+		c, err := container(p, &p.Spec.Containers[i], h, images, vols, rt)
 		if err == nil {
-			c.Security, err = security(p, &p.Spec.Containers[i], images[p.Spec.Containers[i].Image], h)
+			c.Security, err = security(p, &p.Spec.Containers[i], images[p.Spec.Containers[i].Image], h, iso)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("spec.containers[%d]: %w", i, err)
@@ -107,6 +109,9 @@ func Compile(p *pod.Pod, h units.Host, images map[string]*Image) (*contract.Plan
 
 type volumeSource struct {
 	dir string // inside the pod
+	// readOnly: the kubelet mounts projected-file volumes read-only,
+	// whatever the volumeMount says.
+	readOnly bool
 }
 
 func volumeSources(p *pod.Pod) map[string]volumeSource {
@@ -114,9 +119,11 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 	for _, v := range p.Spec.Volumes {
 		switch {
 		case v.HostPath != nil:
-			out[v.Name] = volumeSource{dir: units.HostPathDir(v.Name)}
+			out[v.Name] = volumeSource{dir: contract.HostPathDir(v.Name)}
 		case v.EmptyDir != nil:
 			out[v.Name] = volumeSource{dir: EmptyDirPath(v.Name)}
+		case v.IsProjected():
+			out[v.Name] = volumeSource{dir: contract.ProjectedVolumeDir(v.Name), readOnly: true}
 		}
 	}
 	return out
@@ -126,9 +133,9 @@ func volumeSources(p *pod.Pod) map[string]volumeSource {
 func EmptyDirPath(volume string) string { return contract.RunDir + "/volumes/" + volume }
 
 // ContainerDir is where a container's overlay dirs live inside the pod.
-func ContainerDir(name string) string { return contract.RunDir + "/containers/" + name }
+func ContainerDir(name string) string { return contract.ContainersDir + "/" + name }
 
-func container(c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource) (*contract.Container, error) {
+func container(p *pod.Pod, c *pod.Container, h units.Host, images map[string]*Image, vols map[string]volumeSource, rt Runtime) (*contract.Container, error) {
 	img, ok := images[c.Image]
 	if !ok {
 		return nil, fmt.Errorf("image %q was not resolved", c.Image)
@@ -141,18 +148,32 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		}
 		layers = append(layers, contract.ImagesDir+"/"+rel)
 	}
+	env, vars, err := containerEnv(p, c, rt)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.Name, err)
+	}
 	dir := ContainerDir(c.Name)
 	out := &contract.Container{
-		Name:       c.Name,
-		Layers:     layers,
-		Upper:      dir + "/upper",
-		Work:       dir + "/work",
-		Rootfs:     dir + "/rootfs",
-		Args:       img.Config.Resolve(c.Command, c.Args),
-		Env:        mergeEnv(img.Config.Env, c.Env),
+		Name:   c.Name,
+		Layers: layers,
+		Upper:  dir + "/upper",
+		Work:   dir + "/work",
+		Rootfs: dir + "/rootfs",
+		// As the kubelet, only the pod's command and args expand, not
+		// the image's Entrypoint and Cmd.
+		Args:       img.Config.Resolve(expandAll(c.Command, vars), expandAll(c.Args, vars)),
+		Env:        mergeEnv(img.Config.Env, env),
 		WorkingDir: c.WorkingDir,
 		User:       img.Config.User,
+		Probes:     probes(c),
+		Sidecar:    c.IsSidecar(),
 	}
+	out.Hooks, out.StopSignal = hooks(c)
+	res, err := resources(c)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	out.Resources = res
 	if out.WorkingDir == "" {
 		out.WorkingDir = img.Config.WorkingDir
 	}
@@ -169,7 +190,7 @@ func container(c *pod.Container, h units.Host, images map[string]*Image, vols ma
 		if !ok {
 			return nil, fmt.Errorf("container %q: volume %q not found", c.Name, m.Name)
 		}
-		out.Mounts = append(out.Mounts, contract.Mount{Source: src.dir, SubPath: m.SubPath, Target: m.MountPath, ReadOnly: m.ReadOnly})
+		out.Mounts = append(out.Mounts, contract.Mount{Source: src.dir, SubPath: m.SubPath, Target: m.MountPath, ReadOnly: m.ReadOnly || src.readOnly})
 	}
 	return out, nil
 }

@@ -41,7 +41,7 @@ func TestCompile(t *testing.T) {
 		Layers: []string{"/var/lib/podunit/images/layers/aa/diff", "/var/lib/podunit/images/layers/bb/diff"},
 		Config: images.Config{Entrypoint: []string{"/entry"}, Cmd: []string{"cmd"}, Env: []string{"PATH=/bin", "MODE=image"}, WorkingDir: "/w", User: "app"},
 	}
-	pl, err := Compile(pods[0], units.DefaultHost, map[string]*Image{"img": img})
+	pl, err := Compile(pods[0], units.DefaultHost, units.Isolation{}, map[string]*Image{"img": img}, Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,16 +78,37 @@ func TestCompileErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Compile(pods[0], units.DefaultHost, map[string]*Image{"img": {Layers: []string{"/elsewhere/l"}}}); err == nil || !strings.Contains(err.Error(), "outside the image store") {
+	if _, err := Compile(pods[0], units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {Layers: []string{"/elsewhere/l"}}}, Runtime{}); err == nil || !strings.Contains(err.Error(), "outside the image store") {
 		t.Errorf("layer outside the store: %v", err)
 	}
 	p := pods[0]
 	p.Spec.Containers[0].Args = nil
-	if _, err := Compile(p, units.DefaultHost, map[string]*Image{"img": {}}); err == nil || !strings.Contains(err.Error(), "no command") {
+	if _, err := Compile(p, units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {}}, Runtime{}); err == nil || !strings.Contains(err.Error(), "no command") {
 		t.Errorf("no command: %v", err)
 	}
 	p.Metadata.Annotations[AnnotationRestartBackoff] = "soon"
-	if _, err := Compile(p, units.DefaultHost, map[string]*Image{"img": {}}); err == nil || !strings.Contains(err.Error(), AnnotationRestartBackoff) {
+	if _, err := Compile(p, units.DefaultHost, units.Isolation{}, map[string]*Image{"img": {}}, Runtime{}); err == nil || !strings.Contains(err.Error(), AnnotationRestartBackoff) {
 		t.Errorf("bad backoff: %v", err)
+	}
+}
+
+// TestResources: limits as they are, requests defaulted to limits, the
+// CPU request as the kubelet's weight.
+func TestResources(t *testing.T) {
+	c := &pod.Container{Name: "a", Resources: pod.ResourceRequirements{
+		Limits:   pod.ResourceList{CPU: "500m", Memory: "64Mi"},
+		Requests: pod.ResourceList{CPU: "100m"},
+	}}
+	r, err := resources(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := contract.Resources{MemoryMax: 64 << 20, MemoryLow: 64 << 20, CPUMaxMillis: 500, CPUWeight: units.CPUWeight(100)}
+	if *r != want {
+		t.Errorf("resources = %+v, want %+v", *r, want)
+	}
+	r, _ = resources(&pod.Container{Name: "b"})
+	if (*r != contract.Resources{CPUWeight: 1}) {
+		t.Errorf("no resources: %+v", *r)
 	}
 }

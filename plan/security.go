@@ -13,14 +13,10 @@ import (
 	"github.com/podunit/podunit/units"
 )
 
-// SeccompDir is where Localhost seccomp profiles live, like the kubelet's
-// seccomp root (/var/lib/kubelet/seccomp).
-func SeccompDir(h units.Host) string { return filepath.Join(h.StateDir, "seccomp") }
-
 // security resolves a container's securityContext (over the pod's) into
 // what podinit enforces. It reads Localhost seccomp profiles, so a missing
 // or malformed profile fails the apply.
-func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host) (*contract.Security, error) {
+func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host, iso units.Isolation) (*contract.Security, error) {
 	spec := &p.Spec
 	sec, err := spec.Security(c)
 	if err != nil {
@@ -43,10 +39,6 @@ func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host) (*contract
 		if psc.FSGroup != nil {
 			out.SupplementalGroups = append(out.SupplementalGroups, uint32(*psc.FSGroup))
 		}
-	}
-	iso, err := h.Isolation(p)
-	if err != nil {
-		return nil, err
 	}
 	out.UIDBase = iso.UIDBase
 	if l := iso.Labels; l != nil {
@@ -72,7 +64,7 @@ func security(p *pod.Pod, c *pod.Container, img *Image, h units.Host) (*contract
 	case seccomp.Localhost:
 		rel := *sec.Seccomp.LocalhostProfile
 		out.SeccompProfile = seccomp.Localhost + "/" + rel
-		file := filepath.Join(SeccompDir(h), rel)
+		file := filepath.Join(h.SeccompDir(), rel)
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("securityContext.seccompProfile.localhostProfile: %w", err)

@@ -53,12 +53,10 @@ func TestSecurity(t *testing.T) {
 	h.StateDir = t.TempDir()
 	os.MkdirAll(filepath.Join(h.StateDir, "seccomp"), 0o755)
 	os.WriteFile(filepath.Join(h.StateDir, "seccomp", "p.json"), []byte(`{"defaultAction": "SCMP_ACT_ALLOW"}`), 0o644)
-	h.Isolate = func(p *pod.Pod) (units.Isolation, error) {
-		l := selinux.Make("s0:c7,c9", selinux.Options(*p.Spec.SecurityContext.SELinuxOptions))
-		return units.Isolation{UIDBase: 0x20010000, Labels: &l}, nil
-	}
+	l := selinux.Make("s0:c7,c9", selinux.Options(*pods[0].Spec.SecurityContext.SELinuxOptions))
+	iso := units.Isolation{UIDBase: 0x20010000, Labels: &l}
 	img := &Image{Layers: []string{h.ImagesDir() + "/l"}, Config: images.Config{Cmd: []string{"sh"}}}
-	pl, err := Compile(pods[0], h, map[string]*Image{"img": img})
+	pl, err := Compile(pods[0], h, iso, map[string]*Image{"img": img}, Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}

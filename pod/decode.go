@@ -27,12 +27,13 @@ const maxErrors = 50
 // documents are skipped. On any problem it returns no pods and every error
 // found, each an *Error with file:line:column and field path.
 func Decode(file string, r io.Reader) ([]*Pod, error) {
-	docs, errs := decodeStream(file, r)
+	docs, errs := decodeStream(file, r, nil)
 	errs = append(errs, duplicates(docs)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return podsOf(docs), nil
+	pods, _ := split(docs)
+	return pods, nil
 }
 
 // DecodeFiles decodes the pods named by paths, as kubectl apply -f does:
@@ -41,6 +42,14 @@ func Decode(file string, r io.Reader) ([]*Pod, error) {
 // in one file or across files, is an error. On any problem it returns no
 // pods and all errors.
 func DecodeFiles(paths []string, stdin io.Reader) ([]*Pod, error) {
+	pods, _, err := DecodeAll(paths, stdin, nil)
+	return pods, err
+}
+
+// DecodeAll is DecodeFiles for streams that mix pods with objects of the
+// given kinds, in any order. An object's name may be defined once per
+// kind and namespace.
+func DecodeAll(paths []string, stdin io.Reader, kinds Kinds) ([]*Pod, []Object, error) {
 	var docs []decoded
 	var errs []error
 	add := func(ds []decoded, es []error) {
@@ -53,7 +62,7 @@ func DecodeFiles(paths []string, stdin io.Reader) ([]*Pod, error) {
 				errs = append(errs, &Error{File: "-", Msg: "standard input is not available"})
 				continue
 			}
-			add(decodeStream("-", stdin))
+			add(decodeStream("-", stdin, kinds))
 			continue
 		}
 		fi, err := os.Stat(path)
@@ -62,7 +71,7 @@ func DecodeFiles(paths []string, stdin io.Reader) ([]*Pod, error) {
 			continue
 		}
 		if !fi.IsDir() {
-			add(decodeFile(path))
+			add(decodeFile(path, kinds))
 			continue
 		}
 		entries, err := os.ReadDir(path)
@@ -76,7 +85,7 @@ func DecodeFiles(paths []string, stdin io.Reader) ([]*Pod, error) {
 			case ".yaml", ".yml", ".json":
 				if !e.IsDir() {
 					found = true
-					add(decodeFile(filepath.Join(path, e.Name())))
+					add(decodeFile(filepath.Join(path, e.Name()), kinds))
 				}
 			}
 		}
@@ -86,53 +95,71 @@ func DecodeFiles(paths []string, stdin io.Reader) ([]*Pod, error) {
 	}
 	errs = append(errs, duplicates(docs)...)
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
-	return podsOf(docs), nil
+	pods, objs := split(docs)
+	return pods, objs, nil
 }
 
-func decodeFile(path string) ([]decoded, []error) {
+func decodeFile(path string, kinds Kinds) ([]decoded, []error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, []error{err}
 	}
 	defer f.Close()
-	return decodeStream(path, f)
+	return decodeStream(path, f, kinds)
 }
 
-// decoded is a valid pod with where its name was written, so a duplicate
-// can point at both definitions.
+// decoded is a valid pod or object with where its name was written, so a
+// duplicate can point at both definitions.
 type decoded struct {
 	pod    *Pod
+	obj    Object
+	file   string
 	nameAt position
 }
 
 type position struct{ line, column int }
 
-func podsOf(docs []decoded) []*Pod {
-	pods := make([]*Pod, len(docs))
-	for i, d := range docs {
-		pods[i] = d.pod
+func split(docs []decoded) ([]*Pod, []Object) {
+	var pods []*Pod
+	var objs []Object
+	for _, d := range docs {
+		if d.pod != nil {
+			pods = append(pods, d.pod)
+		} else {
+			objs = append(objs, d.obj)
+		}
 	}
-	return pods
+	return pods, objs
 }
 
 func duplicates(docs []decoded) []error {
 	var errs []error
 	first := map[string]decoded{}
 	for _, d := range docs {
-		key := d.pod.Metadata.Name // unit and machine names carry no namespace
+		key, what := d.identity()
 		if prev, ok := first[key]; ok {
 			errs = append(errs, &Error{
-				File: d.pod.Source.File, Line: d.nameAt.line, Column: d.nameAt.column,
+				File: d.file, Line: d.nameAt.line, Column: d.nameAt.column,
 				Field: "metadata.name",
-				Msg:   fmt.Sprintf("pod %q is already defined at %s", key, location(prev.pod.Source.File, prev.nameAt.line, prev.nameAt.column)),
+				Msg:   fmt.Sprintf("%s is already defined at %s", what, location(prev.file, prev.nameAt.line, prev.nameAt.column)),
 			})
 			continue
 		}
 		first[key] = d
 	}
 	return errs
+}
+
+// identity is what must be unique among documents: a pod's name (unit and
+// machine names carry no namespace), an object's kind, namespace and name.
+func (d decoded) identity() (key, what string) {
+	if d.obj != nil {
+		m := d.obj.Meta()
+		return d.obj.Kind() + " " + m.Namespace + "/" + m.Name, fmt.Sprintf("%s %q in namespace %q", d.obj.Kind(), m.Name, m.Namespace)
+	}
+	return "Pod " + d.pod.Metadata.Name, fmt.Sprintf("pod %q", d.pod.Metadata.Name)
 }
 
 var yamlLineError = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
@@ -170,7 +197,7 @@ func syntaxError(file string, err error) *Error {
 
 // decodeStream decodes every document; it returns the valid pods and the
 // errors of the others.
-func decodeStream(file string, r io.Reader) ([]decoded, []error) {
+func decodeStream(file string, r io.Reader, kinds Kinds) ([]decoded, []error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, []error{&Error{File: file, Msg: err.Error()}}
@@ -187,13 +214,13 @@ func decodeStream(file string, r io.Reader) ([]decoded, []error) {
 			// The parser cannot resynchronise after a syntax error.
 			break
 		}
-		p, nameAt, derrs := decodeDocument(file, &doc)
+		dd, derrs := decodeDocument(file, &doc, kinds)
 		if len(derrs) > 0 {
 			errs = append(errs, derrs...)
 			continue
 		}
-		if p != nil {
-			docs = append(docs, decoded{pod: p, nameAt: nameAt})
+		if dd.pod != nil || dd.obj != nil {
+			docs = append(docs, dd)
 		}
 	}
 	return docs, errs
@@ -210,44 +237,72 @@ func parseDocument(dec *yaml.Decoder, doc *yaml.Node) (err error) {
 	return dec.Decode(doc)
 }
 
-// decodeDocument decodes, defaults and validates one document. It returns
-// a nil pod and no errors for an empty document.
-func decodeDocument(file string, doc *yaml.Node) (*Pod, position, []error) {
+// decodeDocument decodes, defaults and validates one document: a Pod, or
+// an object of one of kinds. It returns neither and no errors for an
+// empty document.
+func decodeDocument(file string, doc *yaml.Node, kinds Kinds) (decoded, []error) {
 	root := doc
 	if doc.Kind == yaml.DocumentNode {
 		if len(doc.Content) == 0 {
-			return nil, position{}, nil
+			return decoded{}, nil
 		}
 		root = doc.Content[0]
 	}
 	if isNull(root) {
-		return nil, position{}, nil
+		return decoded{}, nil
 	}
 	d := &decoder{file: file, pos: map[string]position{}, merging: map[*yaml.Node]bool{}}
 	d.budget = max(10000, 10*countNodes(root))
 	if root.Kind != yaml.MappingNode {
-		d.errorAt(root, "", "expected a Pod manifest (a mapping), got "+describe(root))
-		return nil, position{}, d.errs
+		d.errorAt(root, "", "expected a "+kindNames(kinds)+" manifest (a mapping), got "+describe(root))
+		return decoded{}, d.errs
 	}
+	var obj Object
 	if kind := peekKind(root); kind != nil && kind.Value != "Pod" {
-		// Anything else would drown this one error in unknown fields.
-		d.errorAt(kind, "kind", fmt.Sprintf("unsupported value %q (want Pod)", truncate(kind.Value)))
-		return nil, position{}, d.errs
+		newObj, ok := kinds[kind.Value]
+		if !ok {
+			// Anything else would drown this one error in unknown fields.
+			d.errorAt(kind, "kind", fmt.Sprintf("unsupported value %q (want %s)", truncate(kind.Value), kindNames(kinds)))
+			return decoded{}, d.errs
+		}
+		obj = newObj()
 	}
-	p := &Pod{Source: Source{File: file, Line: root.Line}}
-	d.value(root, "", reflect.ValueOf(p).Elem(), false)
-	if d.exhausted {
-		// The pod is a partial expansion: validating it reports noise.
-		return nil, position{}, mergeErrors(d.errs, nil)
-	}
-	p.Default()
+	src := Source{File: file, Line: root.Line, pos: d.pos}
 	v := &validator{file: file, line: root.Line, pos: d.pos}
-	p.validate(v)
+	out := decoded{file: file}
+	if obj != nil {
+		obj.SetSource(src)
+		d.value(root, "", reflect.ValueOf(obj).Elem(), false)
+		if !d.exhausted {
+			obj.Default()
+			obj.Check(&Checker{v: v})
+		}
+		out.obj = obj
+	} else {
+		p := &Pod{Source: src}
+		d.value(root, "", reflect.ValueOf(p).Elem(), false)
+		if !d.exhausted {
+			p.Default()
+			p.validate(v)
+		}
+		out.pod = p
+	}
+	if d.exhausted {
+		// A partial expansion: validating it reports noise.
+		return decoded{}, mergeErrors(d.errs, nil)
+	}
 	errs := mergeErrors(d.errs, v.errs)
 	if len(errs) > 0 {
-		return nil, position{}, errs
+		return decoded{}, errs
 	}
-	return p, d.pos["metadata.name"], nil
+	if out.pod != nil {
+		slices.SortStableFunc(v.warnings, func(a, b *Warning) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+		})
+		out.pod.Warnings = v.warnings
+	}
+	out.nameAt = d.pos["metadata.name"]
+	return out, nil
 }
 
 // mergeErrors combines decoding and validation errors in document order.
@@ -433,9 +488,9 @@ func (d *decoder) value(n *yaml.Node, path string, v reflect.Value, quantity boo
 					// An empty value has no position of its own.
 					d.pos[fpath] = position{kv.key.Line, kv.key.Column}
 				}
-				d.value(kv.val, fpath, v.Field(i), isQuantity(t, name))
+				d.value(kv.val, fpath, v.Field(i), takesNumber(t, name))
 			case isNotSupported(t, name):
-				d.errorAt(kv.key, fpath, "field is not supported by podunit")
+				d.errorAt(kv.key, fpath, notSupportedMsg(t, name))
 			default:
 				d.errorAt(kv.key, fpath, fmt.Sprintf("unknown field %q", name))
 			}

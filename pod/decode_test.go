@@ -65,21 +65,84 @@ func TestDecodeErrors(t *testing.T) {
 			[]string{`t.yaml:9:5: spec.containers[0].foo: unknown field "foo"`}},
 		{"unknown top-level field", "foo: 1\n" + head + one,
 			[]string{`t.yaml:1:1: foo: unknown field "foo"`}},
-		{"unsupported spec field", head + "  nodeName: n1\n" + one,
-			[]string{`t.yaml:6:3: spec.nodeName: field is not supported by podunit`}},
-		{"unsupported container fields", head + one + "    readinessProbe:\n      exec: {}\n    livenessProbe: {}\n",
+		{"unsupported spec field", head + "  ephemeralContainers: []\n" + one,
+			[]string{`t.yaml:6:3: spec.ephemeralContainers: field is not supported by podunit`}},
+		{"unsupported container fields", head + one + "    tty: true\n    stdin: true\n",
 			[]string{
-				`t.yaml:9:5: spec.containers[0].readinessProbe: field is not supported by podunit`,
-				`t.yaml:11:5: spec.containers[0].livenessProbe: field is not supported by podunit`,
+				`t.yaml:9:5: spec.containers[0].tty: field is not supported by podunit`,
+				`t.yaml:10:5: spec.containers[0].stdin: field is not supported by podunit`,
 			}},
-		{"unsupported env valueFrom", head + one + "    env:\n    - name: A\n      valueFrom: {}\n",
-			[]string{`t.yaml:11:7: spec.containers[0].env[0].valueFrom: field is not supported by podunit`}},
-		{"unsupported requests", head + one + "    resources:\n      requests: {cpu: 1}\n",
-			[]string{`t.yaml:10:7: spec.containers[0].resources.requests: field is not supported by podunit`}},
-		{"unsupported volume source", head + one + "  volumes:\n  - name: v\n    configMap: {name: x}\n",
+		{"unsupported env valueFrom source", head + one + "    env:\n    - name: A\n      valueFrom: {fileKeyRef: {path: p, key: k}}\n",
 			[]string{
-				`t.yaml:10:5: spec.volumes[0]: must specify exactly one volume source: emptyDir or hostPath`,
-				`t.yaml:11:5: spec.volumes[0].configMap: field is not supported by podunit`,
+				`t.yaml:11:18: spec.containers[0].env[0].valueFrom: must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef`,
+				`t.yaml:11:19: spec.containers[0].env[0].valueFrom.fileKeyRef: field is not supported by podunit`,
+			}},
+		{"env from objects", head + one + "    env:\n    - {name: A, valueFrom: {configMapKeyRef: {key: 'a b'}}}\n    - {name: B, valueFrom: {secretKeyRef: {name: s}, configMapKeyRef: {name: c, key: k}}}\n" +
+			"    envFrom:\n    - {prefix: 'X=', configMapRef: {name: Bad}}\n    - {}\n",
+			[]string{
+				`t.yaml:10:46: spec.containers[0].env[0].valueFrom.configMapKeyRef.name: required value`,
+				`t.yaml:10:52: spec.containers[0].env[0].valueFrom.configMapKeyRef.key: invalid value "a b": a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+				`t.yaml:11:28: spec.containers[0].env[1].valueFrom: may not have more than one field specified at a time`,
+				`t.yaml:11:43: spec.containers[0].env[1].valueFrom.secretKeyRef.key: required value`,
+				`t.yaml:13:16: spec.containers[0].envFrom[0].prefix: invalid environment variable name prefix "X=": must be printable ASCII characters other than '='`,
+				`t.yaml:13:43: spec.containers[0].envFrom[0].configMapRef.name: invalid value "Bad": must be a lowercase RFC 1123 subdomain`,
+				`t.yaml:14:7: spec.containers[0].envFrom[1]: must specify one of: configMapRef or secretRef`,
+			}},
+		{"empty valueFrom", head + one + "    env:\n    - name: A\n      valueFrom: {}\n",
+			[]string{`t.yaml:11:18: spec.containers[0].env[0].valueFrom: must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef`}},
+		{"value and valueFrom", head + one + "    env:\n    - name: A\n      value: x\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n",
+			[]string{`t.yaml:12:18: spec.containers[0].env[0].valueFrom: may not be specified when value is not empty`}},
+		{"two valueFrom sources", head + one + "    env:\n    - name: A\n      valueFrom:\n        fieldRef: {fieldPath: metadata.name}\n        resourceFieldRef: {resource: limits.cpu}\n",
+			[]string{`t.yaml:12:9: spec.containers[0].env[0].valueFrom: may not have more than one field specified at a time`}},
+		{"bad fieldPath", head + one + "    env:\n    - name: A\n      valueFrom: {fieldRef: {fieldPath: spec.hostname}}\n" +
+			"    - name: B\n      valueFrom: {fieldRef: {fieldPath: metadata.labels}}\n" +
+			"    - name: C\n      valueFrom: {fieldRef: {fieldPath: \"metadata.annotations['-x']\", apiVersion: v2}}\n",
+			[]string{
+				`t.yaml:11:41: spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: unsupported value "spec.hostname" (want one of metadata.name, metadata.namespace, metadata.uid, spec.nodeName, spec.serviceAccountName, status.podIP, status.podIPs, status.hostIP, status.hostIPs, metadata.labels['key'] or metadata.annotations['key'])`,
+				`t.yaml:13:41: spec.containers[0].env[1].valueFrom.fieldRef.fieldPath: metadata.labels needs a key in an env variable, as metadata.labels['key']`,
+				`t.yaml:15:41: spec.containers[0].env[2].valueFrom.fieldRef.fieldPath: invalid key "-x": name must be at most 63 characters a-z, A-Z, 0-9, '-', '_' or '.', starting and ending with a letter or digit`,
+				`t.yaml:15:83: spec.containers[0].env[2].valueFrom.fieldRef.apiVersion: unsupported value "v2" (want v1)`,
+			}},
+		{"bad resourceFieldRef", head + one + "    env:\n    - name: A\n      valueFrom: {resourceFieldRef: {resource: limits.cpu, divisor: 1Mi}}\n" +
+			"    - name: B\n      valueFrom: {resourceFieldRef: {resource: requests.memory, divisor: 2}}\n" +
+			"    - name: C\n      valueFrom: {resourceFieldRef: {resource: limits.nvidia.com/gpu, containerName: x}}\n",
+			[]string{
+				`t.yaml:11:69: spec.containers[0].env[0].valueFrom.resourceFieldRef.divisor: divisor "1Mi" is not supported with the cpu resource (want one of 1m, 1)`,
+				`t.yaml:13:74: spec.containers[0].env[1].valueFrom.resourceFieldRef.divisor: divisor "2" is not supported with the memory and ephemeral-storage resources (want one of 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei)`,
+				`t.yaml:15:48: spec.containers[0].env[2].valueFrom.resourceFieldRef.resource: unsupported value "limits.nvidia.com/gpu" (want one of limits.cpu, limits.memory, limits.ephemeral-storage, requests.cpu, requests.memory, requests.ephemeral-storage)`,
+				`t.yaml:15:86: spec.containers[0].env[2].valueFrom.resourceFieldRef.containerName: container "x" not found in the pod`,
+			}},
+		{"request above limit", head + one + "    resources:\n      limits: {cpu: 500m, memory: 1Gi}\n      requests: {cpu: 1, memory: 2Gi}\n",
+			[]string{
+				`t.yaml:11:23: spec.containers[0].resources.requests.cpu: request 1 must be less than or equal to the cpu limit 500m`,
+				`t.yaml:11:34: spec.containers[0].resources.requests.memory: request 2Gi must be less than or equal to the memory limit 1Gi`,
+			}},
+		{"bad requests", head + one + "    resources:\n      requests: {cpu: -1, memory: 1x, ephemeral-storage: 1Gi}\n",
+			[]string{
+				`t.yaml:10:23: spec.containers[0].resources.requests.cpu: quantity "-1" must not be negative`,
+				`t.yaml:10:35: spec.containers[0].resources.requests.memory: invalid quantity "1x": unknown suffix "x" (want m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3)`,
+				`t.yaml:10:39: spec.containers[0].resources.requests.ephemeral-storage: field is not supported by podunit`,
+			}},
+		{"invalid scheduling values", head + one + "  nodeName: Bad_Node\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms: [{matchExpressions: [{key: k, operator: Inn}]}]\n" +
+			"  tolerations: [{operator: Exists, value: v, effect: Never}]\n  topologySpreadConstraints: [{maxSkew: 0, topologyKey: z, whenUnsatisfiable: Maybe}]\n  preemptionPolicy: Always\n",
+			[]string{
+				`t.yaml:9:13: spec.nodeName: invalid value "Bad_Node": must be a lowercase DNS subdomain`,
+				`t.yaml:13:68: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: unsupported value "Inn" (want In, NotIn, Exists, DoesNotExist, Gt or Lt)`,
+				`t.yaml:14:43: spec.tolerations[0].value: must be empty when operator is Exists`,
+				`t.yaml:14:54: spec.tolerations[0].effect: unsupported value "Never" (want NoSchedule, PreferNoSchedule or NoExecute)`,
+				`t.yaml:15:41: spec.topologySpreadConstraints[0].maxSkew: must be greater than zero`,
+				`t.yaml:15:79: spec.topologySpreadConstraints[0].whenUnsatisfiable: unsupported value "Maybe" (want DoNotSchedule or ScheduleAnyway)`,
+				`t.yaml:16:21: spec.preemptionPolicy: unsupported value "Always" (want PreemptLowerPriority or Never)`,
+			}},
+		{"typo inside a scheduling field", head + one + "  affinity:\n    nodeAffinity:\n      requiredDuringScheduling: {}\n  tolerations: [{key: k, effekt: NoSchedule}]\n",
+			[]string{
+				`t.yaml:11:7: spec.affinity.nodeAffinity.requiredDuringScheduling: unknown field "requiredDuringScheduling"`,
+				`t.yaml:12:26: spec.tolerations[0].effekt: unknown field "effekt"`,
+			}},
+		{"unsupported volume source", head + one + "  volumes:\n  - name: v\n    nfs: {server: x}\n",
+			[]string{
+				`t.yaml:10:5: spec.volumes[0]: must specify exactly one volume source: emptyDir, hostPath, configMap, secret, downwardAPI or projected`,
+				`t.yaml:11:5: spec.volumes[0].nfs: field is not supported by podunit`,
 			}},
 		{"unsupported metadata and status", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  generateName: p-\nspec:\n" + one + "status: {}\n",
 			[]string{
@@ -262,7 +325,7 @@ base: &base
 		t.Fatalf("got %d pods, want 1", len(pods))
 	}
 	p := pods[0]
-	if p.Source != (Source{File: "t.yaml", Line: 4}) {
+	if p.Source.File != "t.yaml" || p.Source.Line != 4 {
 		t.Errorf("source %+v", p.Source)
 	}
 	if p.Metadata.Namespace != "team" || p.Spec.Containers[0].ImagePullPolicy != PullAlways {

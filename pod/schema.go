@@ -19,6 +19,12 @@ type rules struct {
 	// quantities are string fields holding Kubernetes quantities, which
 	// Kubernetes also accepts as bare YAML numbers (cpu: 0.5).
 	quantities []string
+	// why says, for some notSupported fields, why podunit cannot have
+	// them.
+	why map[string]string
+	// intOrString are string fields holding Kubernetes int-or-string
+	// values (a port number or name), also written as bare numbers.
+	intOrString []string
 }
 
 var schema = map[reflect.Type]rules{
@@ -34,29 +40,27 @@ var schema = map[reflect.Type]rules{
 	},
 	reflect.TypeFor[PodSpec](): {
 		notSupported: []string{
-			"activeDeadlineSeconds", "affinity", "automountServiceAccountToken",
-			"enableServiceLinks", "ephemeralContainers", "hostIPC", "hostPID",
-			"imagePullSecrets", "nodeName", "nodeSelector", "os", "overhead",
-			"preemptionPolicy", "priority", "priorityClassName", "readinessGates",
-			"resourceClaims", "resources", "runtimeClassName", "schedulerName",
-			"schedulingGates", "serviceAccount",
-			"serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace",
-			"subdomain", "tolerations", "topologySpreadConstraints",
+			"activeDeadlineSeconds", "ephemeralContainers",
+			"overhead",
+			"resourceClaims", "resources",
+			"setHostnameAsFQDN", "subdomain",
 		},
 	},
 	reflect.TypeFor[Container](): {
 		notSupported: []string{
-			"envFrom", "lifecycle", "livenessProbe", "readinessProbe",
-			"resizePolicy", "restartPolicy", "startupProbe",
+			"resizePolicy",
 			"stdin", "stdinOnce", "terminationMessagePath",
 			"terminationMessagePolicy", "tty", "volumeDevices",
 		},
 	},
-	reflect.TypeFor[EnvVar](): {
-		notSupported: []string{"valueFrom"},
+	reflect.TypeFor[EnvVarSource](): {
+		notSupported: []string{"fileKeyRef"},
+	},
+	reflect.TypeFor[ResourceFieldSelector](): {
+		quantities: []string{"divisor"},
 	},
 	reflect.TypeFor[ResourceRequirements](): {
-		notSupported: []string{"requests", "claims"},
+		notSupported: []string{"claims"},
 	},
 	reflect.TypeFor[ResourceList](): {
 		notSupported: []string{"ephemeral-storage", "hugepages-2Mi", "hugepages-1Gi"},
@@ -65,13 +69,23 @@ var schema = map[reflect.Type]rules{
 	reflect.TypeFor[Volume](): {
 		notSupported: []string{
 			"awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder",
-			"configMap", "csi", "downwardAPI", "ephemeral", "fc", "flexVolume",
+			"csi", "ephemeral", "fc", "flexVolume",
 			"flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image", "iscsi",
 			"nfs", "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume",
-			"projected", "quobyte", "rbd", "scaleIO", "secret", "storageos",
+			"quobyte", "rbd", "scaleIO", "storageos",
 			"vsphereVolume",
 		},
 	},
+	reflect.TypeFor[VolumeProjection](): {
+		notSupported: []string{"serviceAccountToken", "clusterTrustBundle", "podCertificate"},
+		why: map[string]string{
+			"serviceAccountToken": "there is no API server to issue service account tokens",
+			"clusterTrustBundle":  "there is no API server holding ClusterTrustBundles",
+			"podCertificate":      "there is no API server to sign pod certificates",
+		},
+	},
+	reflect.TypeFor[HTTPGetAction]():   {intOrString: []string{"port"}},
+	reflect.TypeFor[TCPSocketAction](): {intOrString: []string{"port"}},
 	reflect.TypeFor[EmptyDirVolumeSource](): {
 		quantities: []string{"sizeLimit"},
 	},
@@ -121,6 +135,15 @@ func isNotSupported(t reflect.Type, name string) bool {
 	return slices.Contains(schema[t].notSupported, name)
 }
 
-func isQuantity(t reflect.Type, name string) bool {
-	return slices.Contains(schema[t].quantities, name)
+// notSupportedMsg is the error for a recognised field podunit refuses.
+func notSupportedMsg(t reflect.Type, name string) string {
+	if why, ok := schema[t].why[name]; ok {
+		return "field is not supported by podunit: " + why
+	}
+	return "field is not supported by podunit"
+}
+
+// takesNumber: a string field that may also be written as a YAML number.
+func takesNumber(t reflect.Type, name string) bool {
+	return slices.Contains(schema[t].quantities, name) || slices.Contains(schema[t].intOrString, name)
 }

@@ -26,6 +26,8 @@ type validator struct {
 	line int                 // fallback position: the document
 	pos  map[string]position // from the decoder; nil for Validate
 	errs []error
+	// warnings are kept on the pod by Decode; Validate drops them.
+	warnings []*Warning
 }
 
 func (v *validator) errorf(field, format string, args ...any) {
@@ -123,6 +125,12 @@ func (m *ObjectMeta) validate(v *validator) {
 	// The name becomes the machined machine name and the unit
 	// podunit-<name>.service, hence a label, not Kubernetes' subdomain.
 	v.label("metadata.name", m.Name)
+	m.validateRest(v)
+}
+
+// validateRest checks what pods and objects share: the namespace, labels
+// and annotations.
+func (m *ObjectMeta) validateRest(v *validator) {
 	if m.Namespace != "" {
 		v.label("metadata.namespace", m.Namespace)
 	}
@@ -151,11 +159,15 @@ func (m *ObjectMeta) validate(v *validator) {
 }
 
 func (s *PodSpec) validate(v *validator) {
+	var containers []string
+	for _, c := range append(slices.Clone(s.InitContainers), s.Containers...) {
+		containers = append(containers, c.Name)
+	}
 	volumes := map[string]bool{}
 	for i := range s.Volumes {
 		f := fmt.Sprintf("spec.volumes[%d]", i)
 		vol := &s.Volumes[i]
-		vol.validate(v, f)
+		vol.validate(v, f, containers)
 		if vol.Name != "" {
 			if volumes[vol.Name] {
 				v.errorf(f+".name", "duplicate volume name %q", vol.Name)
@@ -173,6 +185,7 @@ func (s *PodSpec) validate(v *validator) {
 			f := fmt.Sprintf("spec.%s[%d]", list, i)
 			c := &cs[i]
 			c.validate(v, f, volumes)
+			c.validateProbes(v, f, list == "initContainers")
 			if c.Name == "" {
 				continue
 			}
@@ -197,8 +210,18 @@ func (s *PodSpec) validate(v *validator) {
 	if s.Hostname != "" {
 		v.label("spec.hostname", s.Hostname)
 	}
+	for i, r := range s.ImagePullSecrets {
+		v.objectName(fmt.Sprintf("spec.imagePullSecrets[%d].name", i), r.Name)
+	}
 	s.validateNetwork(v)
+	s.validateNamespaces(v)
+	s.validateOS(v)
 	s.SecurityContext.validate(v)
+	if msg := RuntimeClassProblem(s.RuntimeClassName); msg != "" {
+		v.errorf("spec.runtimeClassName", "%s", msg)
+	}
+	s.validateEnv(v)
+	s.warnScheduling(v)
 }
 
 func (c *Container) validate(v *validator, f string, volumes map[string]bool) {
@@ -217,21 +240,7 @@ func (c *Container) validate(v *validator, f string, volumes map[string]bool) {
 	if c.WorkingDir != "" && !path.IsAbs(c.WorkingDir) {
 		v.errorf(f+".workingDir", "must be an absolute path")
 	}
-	for i, e := range c.Env {
-		ef := fmt.Sprintf("%s.env[%d].name", f, i)
-		if e.Name == "" {
-			v.errorf(ef, "required value")
-		} else if !validEnvName(e.Name) {
-			v.errorf(ef, "invalid environment variable name %q: must be printable ASCII characters other than '='", truncate(e.Name))
-		}
-	}
-	lf := f + ".resources.limits"
-	if _, _, err := c.Resources.Limits.CPUMillis(); err != nil {
-		v.errorf(lf+".cpu", "%v", err)
-	}
-	if _, _, err := c.Resources.Limits.MemoryBytes(); err != nil {
-		v.errorf(lf+".memory", "%v", err)
-	}
+	c.Resources.validate(v, f+".resources")
 	mounts := map[string]int{} // clean mountPath → index of its first mount
 	for i, m := range c.VolumeMounts {
 		mf := fmt.Sprintf("%s.volumeMounts[%d]", f, i)
@@ -280,13 +289,21 @@ func hasDotDot(p string) bool {
 	return false
 }
 
-func (vol *Volume) validate(v *validator, f string) {
+func (vol *Volume) validate(v *validator, f string, containers []string) {
 	v.label(f+".name", vol.Name)
+	n := 0
+	for _, set := range []bool{vol.EmptyDir != nil, vol.HostPath != nil, vol.ConfigMap != nil, vol.Secret != nil, vol.DownwardAPI != nil, vol.Projected != nil} {
+		if set {
+			n++
+		}
+	}
 	switch {
-	case vol.EmptyDir == nil && vol.HostPath == nil:
-		v.errorf(f, "must specify exactly one volume source: emptyDir or hostPath")
-	case vol.EmptyDir != nil && vol.HostPath != nil:
+	case n == 0:
+		v.errorf(f, "must specify exactly one volume source: emptyDir, hostPath, configMap, secret, downwardAPI or projected")
+	case n > 1:
 		v.errorf(f, "may not specify more than one volume source")
+	default:
+		vol.validateProjected(v, f, containers)
 	}
 	if e := vol.EmptyDir; e != nil {
 		if e.Medium != "" && e.Medium != "Memory" {

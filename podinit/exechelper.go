@@ -36,6 +36,12 @@ func execHelperMain() int {
 	if len(s.Argv) == 0 {
 		return fail(exitStartFailed, fmt.Errorf("no command"))
 	}
+	return execRestricted(&s, fail)
+}
+
+// execRestricted runs s's command with the container's restrictions, as
+// the container's own process has them; it returns only on failure.
+func execRestricted(s *contract.ExecSpec, fail func(int, error) int) int {
 	cwd := s.Cwd
 	if cwd == "" {
 		cwd = "/"

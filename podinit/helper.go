@@ -10,6 +10,9 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podunit/podunit/contract"
+	"github.com/podunit/podunit/userns"
 )
 
 // helperMain is the container-start helper. podinit forked it into a new
@@ -44,8 +47,21 @@ func helperMain() int {
 	}
 	c := &spec.Container
 
-	if err := setupFilesystem(c); err != nil {
+	if err := setupFilesystem(c, spec.OwnPIDNamespace || spec.JoinPID != 0); err != nil {
 		return fail(exitStartFailed, fmt.Errorf("container %s: %w", c.Name, err))
+	}
+	if spec.Run != nil {
+		report.Close()
+		report = nil
+		if c.Security != nil && c.Security.ReadOnlyRoot {
+			if err := remountReadOnly("/"); err != nil {
+				return fail(exitStartFailed, fmt.Errorf("container %s: read-only root: %w", c.Name, err))
+			}
+		}
+		if spec.JoinPID != 0 && c.Security != nil && c.Security.UIDBase != 0 {
+			return runInUserNS(spec.Run, c.Security.UIDBase, fail)
+		}
+		return execRestricted(spec.Run, fail)
 	}
 	id, err := containerIdentity(userSpec(c.Security, c.User))
 	if err == nil {
@@ -145,4 +161,44 @@ func ensureMountPoint(target string, file bool) error {
 		return err
 	}
 	return f.Close()
+}
+
+// runInUserNS runs a probe's or hook's command through the exec helper in
+// a new user namespace with the container's mapping: this helper had to
+// stay in podinit's to mount the container's /proc, but the command must
+// hold its capabilities only as the container does. The exec helper is
+// the one `podunit exec` uses; it stays in this mount and PID namespace.
+func runInUserNS(run *contract.ExecSpec, base uint32, fail func(int, error) int) int {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fail(exitStartFailed, err)
+	}
+	attr := &syscall.ProcAttr{
+		Dir:   "/",
+		Env:   []string{},
+		Files: []uintptr{0, 1, 2, r.Fd()}, // contract.ExecSpecFD
+		Sys: &syscall.SysProcAttr{
+			Cloneflags:                 unix.CLONE_NEWUSER,
+			UidMappings:                userns.Mappings(base),
+			GidMappings:                userns.Mappings(base),
+			GidMappingsEnableSetgroups: true,
+			Credential:                 &syscall.Credential{Uid: 0, Gid: 0},
+		},
+	}
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{podinitName, contract.ExecHelperName}, attr)
+	r.Close()
+	if err != nil {
+		w.Close()
+		return fail(exitStartFailed, fmt.Errorf("start the command in a user namespace: %w", err))
+	}
+	json.NewEncoder(w).Encode(run)
+	w.Close()
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+			break
+		}
+	}
+	code, _ := exitOf(ws)
+	return code
 }

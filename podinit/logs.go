@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 
 	"github.com/coreos/go-systemd/v22/journal"
+
+	"github.com/podunit/podunit/contract"
 )
 
 // logSink forwards container output. With the journal socket bound into
@@ -14,18 +17,20 @@ import (
 // to the pod's unit and keeps the fields; without it (tests, or a host
 // without journald) lines go to podinit's stderr, which nspawn forwards.
 type logSink struct {
-	pod, namespace string
-	useJournal     bool
-	mu             sync.Mutex // keeps stderr lines whole
-	stderr         io.Writer
+	pod, namespace, uid string
+	useJournal          bool
+	mu                  sync.Mutex // keeps stderr lines whole
+	stderr              io.Writer
 }
 
-func newLogSink(pod, namespace string) *logSink {
-	return &logSink{pod: pod, namespace: namespace, useJournal: journal.Enabled(), stderr: os.Stderr}
+func newLogSink(plan *contract.Plan) *logSink {
+	return &logSink{pod: plan.Pod, namespace: plan.Namespace, uid: plan.UID, useJournal: journal.Enabled(), stderr: os.Stderr}
 }
 
-// pump forwards r line by line until EOF and then calls done.
-func (l *logSink) pump(container string, isStderr bool, r io.ReadCloser, done func()) {
+// pump forwards r line by line until EOF and then calls done. Every line
+// names the container instance (the pod's UID and the container's restart
+// count), so the host can tell one instance's lines from another's.
+func (l *logSink) pump(container string, restart int, isStderr bool, r io.ReadCloser, done func()) {
 	defer done()
 	defer r.Close()
 	pri := journal.PriInfo
@@ -33,12 +38,16 @@ func (l *logSink) pump(container string, isStderr bool, r io.ReadCloser, done fu
 		pri = journal.PriErr
 	}
 	vars := map[string]string{
-		"CONTAINER_NAME":    container,
-		"POD_NAME":          l.pod,
-		"SYSLOG_IDENTIFIER": container,
+		contract.JournalContainer:    container,
+		contract.JournalPod:          l.pod,
+		contract.JournalRestartCount: strconv.Itoa(restart),
+		"SYSLOG_IDENTIFIER":          container,
 	}
 	if l.namespace != "" {
-		vars["POD_NAMESPACE"] = l.namespace
+		vars[contract.JournalNamespace] = l.namespace
+	}
+	if l.uid != "" {
+		vars[contract.JournalPodUID] = l.uid
 	}
 	splitLines(r, maxLogLine, func(line []byte) {
 		if l.useJournal {

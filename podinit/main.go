@@ -54,6 +54,12 @@ func podinitMain() int {
 			return contract.ExitSetupError
 		}
 	}
+	if !plan.SharePIDNamespace {
+		if err := mountHiddenProc(); err != nil {
+			log.Print(err)
+			return contract.ExitSetupError
+		}
+	}
 	if err := mountMemoryVolumes(plan.MemoryVolumes, podUIDBase(plan)); err != nil {
 		log.Print(err)
 		return contract.ExitSetupError
@@ -62,5 +68,6 @@ func podinitMain() int {
 		log.Print(err)
 		return contract.ExitSetupError
 	}
+	setupCgroups(plan)
 	return newSupervisor(plan, stop).run()
 }

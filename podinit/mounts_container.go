@@ -13,17 +13,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// oldRootName is where the pod's root stays reachable, inside the new
-// root, between pivot_root and its unmount. Binds are made from there
+// oldRootPrefix names where the pod's root stays reachable, inside the
+// new root, between pivot_root and its unmount. Binds are made from there
 // after pivoting, so every target path (and any symlink in it) resolves
-// inside the container and cannot point back into the pod.
-const oldRootName = "/.podinit-oldroot"
+// inside the container and cannot point back into the pod. Each helper
+// makes its own directory: a probe's or hook's helper builds its view on
+// the running container's rootfs, perhaps beside another one.
+const oldRootPrefix = ".podinit-oldroot-"
 
 // setupFilesystem runs in the helper's fresh mount namespace: it turns the
 // container's overlay (mounted by podinit at c.Rootfs, copied into this
 // namespace) into the process's root, with /proc, /sys, /dev and the
 // volumes mounted, and the pod's filesystem unreachable.
-func setupFilesystem(c *contract.Container) error {
+func setupFilesystem(c *contract.Container, ownPID bool) error {
 	// Private first: nothing done here may propagate back to podinit's
 	// namespace (or beyond), and pivot_root refuses shared mounts.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -54,21 +56,22 @@ func setupFilesystem(c *contract.Container) error {
 	if err := unix.Mount(c.Rootfs, c.Rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs %s: %w", c.Rootfs, err)
 	}
-	put := filepath.Join(c.Rootfs, oldRootName)
-	if err := os.MkdirAll(put, 0o700); err != nil {
+	put, err := os.MkdirTemp(c.Rootfs, oldRootPrefix)
+	if err != nil {
 		return fmt.Errorf("pivot_root: %w", err)
 	}
+	oldRoot := "/" + filepath.Base(put)
 	if err := unix.PivotRoot(c.Rootfs, put); err != nil {
 		return fmt.Errorf("pivot_root to %s: %w", c.Rootfs, err)
 	}
 	if err := os.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir to new root: %w", err)
 	}
-	if err := mountSystem(oldRootName); err != nil {
+	if err := mountSystem(oldRoot, ownPID); err != nil {
 		return err
 	}
 	for _, m := range mounts {
-		if err := mountVolume(oldRootName, m); err != nil {
+		if err := mountVolume(oldRoot, m); err != nil {
 			return err
 		}
 	}
@@ -77,27 +80,70 @@ func setupFilesystem(c *contract.Container) error {
 			return err
 		}
 	}
-	if err := unix.Unmount(oldRootName, unix.MNT_DETACH); err != nil {
+	if err := unix.Unmount(oldRoot, unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("unmount old root: %w", err)
 	}
-	if err := os.Remove(oldRootName); err != nil {
+	if err := os.Remove(oldRoot); err != nil {
 		return fmt.Errorf("remove old root mount point: %w", err)
 	}
 	return nil
 }
 
-// mountSystem provides /proc, /sys and /dev. /proc and /sys are recursive
-// binds of the pod's own, not fresh mounts, so the masks nspawn put on
-// them (read-only /proc/sys, hidden files) keep applying in containers;
-// the pod shares one PID namespace, so the pod's /proc is the right one.
-func mountSystem(old string) error {
-	if err := bindMount(filepath.Join(old, "proc"), "/proc", false); err != nil {
+// mountSystem provides /proc, /sys and /dev. /sys is a recursive bind of
+// the pod's own, so the masks nspawn put on it keep applying. So is /proc
+// when the container shares the pod's PID namespace; in a PID namespace
+// of its own the container needs a fresh proc, over which the pod's
+// /proc/sys is bound again (read-only as nspawn made it; sysctls resolve
+// by the opener's namespaces, not the mount's).
+func mountSystem(old string, ownPID bool) error {
+	if !ownPID {
+		if err := bindMount(filepath.Join(old, "proc"), "/proc", false); err != nil {
+			return err
+		}
+	} else if err := mountProc(old); err != nil {
 		return err
 	}
 	if err := bindMount(filepath.Join(old, "sys"), "/sys", true); err != nil {
 		return err
 	}
 	return mountDev(old)
+}
+
+// mountProc mounts the helper's own PID namespace's proc at /proc. In a
+// user namespace the kernel allows that only while an unobstructed proc
+// is mounted in the mount namespace: the one podinit mounted at
+// hiddenProc (see mountHiddenProc), reachable under old until the old
+// root goes.
+func mountProc(old string) error {
+	if err := os.MkdirAll("/proc", 0o555); err != nil {
+		return fmt.Errorf("/proc: %w", err)
+	}
+	if err := unix.Mount("proc", "/proc", "proc", procFlags, ""); err != nil {
+		return fmt.Errorf("/proc: mount proc: %w", err)
+	}
+	return bindMount(filepath.Join(old, "proc/sys"), "/proc/sys", false)
+}
+
+// hiddenProc is a proc of the pod's PID namespace with nothing mounted
+// over it, in podinit's own mount namespace only (containers pivot away
+// from it and unmount the pod's root).
+const hiddenProc = "/.podinit-proc"
+
+const procFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+
+// mountHiddenProc is needed for containers with a PID and a user
+// namespace of their own: a fresh proc mount in a user namespace must not
+// reveal more than a proc already mounted there, and the pod's /proc has
+// nspawn's masks mounted over parts of it, which the kernel counts as
+// hiding (mount_too_revealing).
+func mountHiddenProc() error {
+	if err := os.MkdirAll(hiddenProc, 0o555); err != nil {
+		return fmt.Errorf("%s: %w", hiddenProc, err)
+	}
+	if err := unix.Mount("proc", hiddenProc, "proc", procFlags, ""); err != nil {
+		return fmt.Errorf("%s: mount proc: %w", hiddenProc, err)
+	}
+	return nil
 }
 
 // mountVolume binds a volume's source (a pod path, reached through the old

@@ -12,6 +12,7 @@ package podinit
 import (
 	"path/filepath"
 
+	"github.com/podunit/podunit/kvm/guest"
 	"github.com/podunit/podunit/userns"
 )
 
@@ -28,7 +29,7 @@ func IsPodinit(args []string) bool {
 	if len(args) == 0 {
 		return false
 	}
-	if isExecHelper(args) {
+	if isExecHelper(args) || guest.IsInit(args) {
 		return true
 	}
 	switch filepath.Base(args[0]) {
@@ -48,6 +49,9 @@ func Main(args []string) int {
 	}
 	if len(args) > 0 && filepath.Base(args[0]) == userns.HolderName {
 		return userns.HolderMain()
+	}
+	if guest.IsInit(args) {
+		guest.Run(podinitMain) // the kvm stage: podinit inside the VM
 	}
 	return podinitMain()
 }

@@ -28,9 +28,4 @@ func exitOf(ws unix.WaitStatus) (code int, signal string) {
 }
 
 // reasonFor is the Reason of a terminated container.
-func reasonFor(code int) string {
-	if code == 0 {
-		return contract.ReasonCompleted
-	}
-	return contract.ReasonError
-}
+func reasonFor(code int) string { return contract.ExitReason(code) }

@@ -15,6 +15,18 @@ const (
 type helperSpec struct {
 	Container contract.Container `json:"container"`
 	Hostname  string             `json:"hostname"`
+	// OwnPIDNamespace: the helper is PID 1 of a new PID namespace and
+	// mounts a /proc of its own.
+	OwnPIDNamespace bool `json:"ownPIDNamespace,omitempty"`
+	// Run, when set, is a probe's or hook's command: the helper builds
+	// the container's filesystem again and runs it there as the
+	// container, instead of the container's own command. It writes no
+	// report.
+	Run *contract.ExecSpec `json:"run,omitempty"`
+	// JoinPID, for Run: podinit started the helper in the PID namespace
+	// of this container process (as podinit sees it), in podinit's own
+	// user namespace.
+	JoinPID int `json:"joinPID,omitempty"`
 }
 
 // helperReport is the identity the container process will run with, or

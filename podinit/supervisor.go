@@ -5,6 +5,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,9 +29,18 @@ type ctr struct {
 	startError     bool // the helper gave up before execve
 	done           bool // terminated and will not run again
 	// settled: its first instance reported (it runs its command, or
-	// failed to start) or ended. The pod is ready when every app
-	// container is settled.
+	// failed to start) or ended.
 	settled bool
+	// gen counts instances, so that probe and timer events of an ended
+	// one are dropped; timers are the instance's probe and kill timers.
+	gen    int
+	timers []stopper
+	// unhealthy says why podinit is killing the instance (a failed
+	// liveness or startup probe), "" otherwise.
+	unhealthy string
+	// startedOnce: a sidecar's first start let the next init container
+	// go.
+	startedOnce bool
 }
 
 // supervisor runs the pod. All state lives in one goroutine (run's
@@ -50,29 +60,47 @@ type supervisor struct {
 	reaped   chan reaped
 	reports  chan reportMsg
 	restarts chan *ctr
-	stop     <-chan os.Signal
-	graceC   <-chan time.Time
-	killC    <-chan time.Time
+	// events are results of probes, hooks and their timers, run in the
+	// loop (see probes_run.go).
+	events chan func()
+	execs  map[int]*execRun
+	podIP  string
+	after  afterFunc
+	// statusDir holds the status records (contract.StatusDir).
+	statusDir string
+	stop      <-chan os.Signal
+	graceC    <-chan time.Time
+	killC     <-chan time.Time
 
 	pod      contract.PodStatus
-	ready    bool // READY=1 sent
+	running  bool   // every app container settled: phase Running
+	ready    bool   // READY=1 sent
+	status   string // the last STATUS= text sent
 	nextInit int
 	stopping bool
-	fatal    error
-	finished bool
-	exitCode int
+	// completion is the pod's exit code once its main containers all
+	// ended and only sidecars are left to stop.
+	completion       *int
+	sidecarsStopping bool
+	fatal            error
+	finished         bool
+	exitCode         int
 }
 
 func newSupervisor(plan *contract.Plan, stop <-chan os.Signal) *supervisor {
 	s := &supervisor{
-		plan:    plan,
-		backoff: backoffFromPlan(plan),
-		grace:   time.Duration(plan.GracePeriodSeconds) * time.Second,
-		logs:    newLogSink(plan.Pod, plan.Namespace),
-		byPID:   map[int]*ctr{},
-		reaped:  make(chan reaped, 64),
-		reports: make(chan reportMsg, 16),
-		stop:    stop,
+		plan:      plan,
+		backoff:   backoffFromPlan(plan),
+		grace:     time.Duration(plan.GracePeriodSeconds) * time.Second,
+		logs:      newLogSink(plan),
+		byPID:     map[int]*ctr{},
+		reaped:    make(chan reaped, 64),
+		reports:   make(chan reportMsg, 16),
+		events:    make(chan func(), 16),
+		execs:     map[int]*execRun{},
+		after:     realAfter,
+		statusDir: contract.StatusDir,
+		stop:      stop,
 	}
 	waiting := contract.ReasonContainerCreating
 	if len(plan.InitContainers) > 0 {
@@ -88,6 +116,18 @@ func newSupervisor(plan *contract.Plan, stop <-chan os.Signal) *supervisor {
 	}
 	s.restarts = make(chan *ctr, len(s.inits)+len(s.apps))
 	return s
+}
+
+// members are the containers that make the pod ready: the main
+// containers and the sidecars.
+func (s *supervisor) members() []*ctr {
+	out := append([]*ctr(nil), s.apps...)
+	for _, c := range s.inits {
+		if c.spec.Sidecar {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (s *supervisor) all() []*ctr {
@@ -114,6 +154,8 @@ func (s *supervisor) run() int {
 			s.onReport(m)
 		case c := <-s.restarts:
 			s.onRestartDue(c)
+		case ev := <-s.events:
+			ev()
 		case sig := <-s.stop:
 			log.Printf("got %v: stopping the pod", sig)
 			s.beginStop()
@@ -128,7 +170,7 @@ func (s *supervisor) run() int {
 	}
 	s.waitLogs(2 * time.Second)
 	s.pod.Phase = s.finalPhase()
-	s.pod.Stopped = s.stopping
+	s.pod.Stopped = s.stopping && s.completion == nil
 	s.writePod()
 	log.Printf("pod %s ended: %s, exit code %d", s.plan.Pod, s.pod.Phase, s.exitCode)
 	return s.exitCode
@@ -158,29 +200,72 @@ func (s *supervisor) startNextInit() {
 	}
 }
 
-// settle marks c's first instance as started (or ended) and sends READY=1
-// once every app container is: only then does the unit become active and
-// apply return, so that `podunit exec` right after it finds every
-// container running its own command, not podinit's helper still building
-// it.
+// settle marks c's first instance as started (or ended). Once every app
+// container is, the pod is Running; see checkReady for READY=1.
 func (s *supervisor) settle(c *ctr) {
-	if c.init || c.settled {
+	if (c.init && !c.spec.Sidecar) || c.settled {
 		return
 	}
 	c.settled = true
-	if s.ready || s.stopping || s.finished {
+	s.checkReady()
+}
+
+// readyForUnit: a container counts towards the unit's READY=1 once it
+// will not run again, or has started and is ready; one without startup
+// and readiness probes once its first instance settled, so that
+// `podunit exec` right after apply finds it running its own command, not
+// podinit's helper still building it.
+func (s *supervisor) readyForUnit(c *ctr) bool {
+	if c.done {
+		return true
+	}
+	pr, h := c.spec.Probes, c.spec.Hooks
+	if (pr != nil && (pr.Startup != nil || pr.Readiness != nil)) || (h != nil && h.PostStart != nil) {
+		return c.st.Started && c.st.Ready
+	}
+	return c.settled
+}
+
+// checkReady sends READY=1 once every app container counts as ready: only
+// then does the unit become active, apply return, and units ordered
+// After= it start. Later readiness changes only change STATUS=.
+func (s *supervisor) checkReady() {
+	if s.stopping || s.finished {
 		return
 	}
-	for _, a := range s.apps {
-		if !a.settled {
-			return
+	all, ready := true, 0
+	members := s.members()
+	for _, a := range members {
+		all = all && a.settled
+		if a.st.Ready {
+			ready++
 		}
 	}
-	s.ready = true
-	s.pod.Phase = contract.PhaseRunning
-	s.pod.ReadyAt = timestamp(time.Now())
-	s.writePod()
-	notify(fmt.Sprintf("READY=1\nSTATUS=Running %d container(s)", len(s.apps)))
+	if !all {
+		return
+	}
+	if !s.running {
+		s.running = true
+		s.pod.Phase = contract.PhaseRunning
+		s.writePod()
+	}
+	state := ""
+	if !s.ready {
+		for _, a := range members {
+			if !s.readyForUnit(a) {
+				return
+			}
+		}
+		s.ready = true
+		s.pod.ReadyAt = timestamp(time.Now())
+		s.writePod()
+		state = "READY=1\n"
+	}
+	status := fmt.Sprintf("Running %d container(s), %d ready", len(members), ready)
+	if status != s.status {
+		s.status = status
+		notify(state + "STATUS=" + status)
+	}
 }
 
 // start starts one instance of c. A rootfs that cannot be mounted is
@@ -193,7 +278,10 @@ func (s *supervisor) start(c *ctr) {
 	}
 	c.started = time.Now()
 	c.killed, c.startError = false, false
-	pid, err := spawn(&c.spec, s.plan.Hostname, s.logs, &s.logWG, s.reports)
+	c.gen++
+	c.unhealthy = ""
+	c.st.Started, c.st.Ready = false, false
+	pid, err := spawn(&c.spec, c.st.RestartCount, s.plan.Hostname, !s.plan.SharePIDNamespace, s.logs, &s.logWG, s.reports)
 	if err != nil {
 		log.Print(err)
 		c.startError = true
@@ -203,7 +291,9 @@ func (s *supervisor) start(c *ctr) {
 	}
 	c.pid, c.lastPID = pid, pid
 	s.byPID[pid] = c
-	c.st.State, c.st.Reason = contract.StateRunning, ""
+	// Running once the helper reports that it execs the container's
+	// command (onReport); until then podinit is still building it.
+	c.st.State, c.st.Reason = contract.StateWaiting, contract.ReasonContainerCreating
 	c.st.PID = pid
 	c.st.StartedAt = timestamp(c.started)
 	s.write(c)
@@ -213,7 +303,10 @@ func (s *supervisor) start(c *ctr) {
 func (s *supervisor) onExit(r reaped) {
 	c := s.byPID[r.pid]
 	if c == nil {
-		return // an orphan reparented to us; reaping it was the job
+		// A probe's or hook's command, or an orphan reparented to us
+		// (reaping it was the job).
+		s.onExecExit(r.pid, r.ws)
+		return
 	}
 	delete(s.byPID, r.pid)
 	// The main process is gone: so is the container, as with a cgroup
@@ -236,7 +329,16 @@ func (s *supervisor) recordExit(c *ctr, code int, sig string, at time.Time) {
 	c.st.Signal = sig
 	c.st.FinishedAt = timestamp(at)
 	c.st.PID = 0
+	c.st.Started, c.st.Ready = false, false
+	c.stopTimers()
+	c.st.Message = ""
 	switch {
+	case sig == "SIGKILL" && cgroups.oomKilled(c.spec.Name):
+		c.st.Reason = contract.ReasonOOMKilled
+	case strings.HasPrefix(c.unhealthy, contract.ReasonPostStartHookError):
+		c.st.Reason, c.st.Message = contract.ReasonPostStartHookError, c.unhealthy
+	case c.unhealthy != "":
+		c.st.Reason, c.st.Message = contract.ReasonUnhealthy, c.unhealthy
 	case c.killed:
 		c.st.Reason = contract.ReasonKilled
 	case c.startError && code != 0:
@@ -253,12 +355,18 @@ func (s *supervisor) afterExit(c *ctr) {
 		s.write(c)
 		if len(s.byPID) == 0 {
 			s.finishStop()
+		} else {
+			s.terminateSidecars()
 		}
 		return
 	}
 	failed := *c.st.ExitCode != 0
 	if c.init {
 		switch {
+		case c.spec.Sidecar:
+			// Restarted whatever the pod's restartPolicy, as Kubernetes
+			// does with sidecars.
+			s.scheduleRestart(c)
 		case !failed:
 			c.done = true
 			s.write(c)
@@ -267,7 +375,9 @@ func (s *supervisor) afterExit(c *ctr) {
 			c.done = true
 			s.write(c)
 			log.Printf("init container %s failed and restartPolicy is Never: the pod failed", c.spec.Name)
-			s.finish(contract.ExitPodFailed)
+			code := contract.ExitPodFailed
+			s.completion = &code
+			s.beginStop() // the sidecars started so far
 		default:
 			s.scheduleRestart(c)
 		}
@@ -286,11 +396,14 @@ func (s *supervisor) afterExit(c *ctr) {
 		}
 		anyFailed = anyFailed || *a.st.ExitCode != 0
 	}
+	code := contract.ExitSucceeded
 	if anyFailed {
-		s.finish(contract.ExitPodFailed)
-	} else {
-		s.finish(contract.ExitSucceeded)
+		code = contract.ExitPodFailed
 	}
+	// Sidecars do not keep a completed pod alive: they are stopped, and
+	// the main containers' result is the pod's.
+	s.completion = &code
+	s.beginStop()
 }
 
 func (s *supervisor) scheduleRestart(c *ctr) {
@@ -307,7 +420,7 @@ func (s *supervisor) onRestartDue(c *ctr) {
 		return
 	}
 	c.restartPending = false
-	c.st.RestartCount++
+	restarted(&c.st)
 	s.start(c)
 }
 
@@ -337,7 +450,19 @@ func (s *supervisor) onReport(m reportMsg) {
 	}
 	c.st.UID, c.st.GID, c.st.Groups = m.rep.UID, m.rep.GID, m.rep.Groups
 	c.st.Env, c.st.Cwd = m.rep.Env, m.rep.Cwd
-	s.write(c)
+	if c.pid == 0 {
+		s.write(c) // it ended already
+		return
+	}
+	c.st.State, c.st.Reason = contract.StateRunning, ""
+	if c.init && !c.spec.Sidecar {
+		s.write(c)
+		return
+	}
+	// postStart and the probes write the record, with Started and Ready
+	// as they are by then, so no reader sees a running container that is
+	// not ready for no reason.
+	s.postStart(c)
 }
 
 // fail handles podinit's own failures: stop everything, exit 3.
@@ -357,7 +482,9 @@ func (s *supervisor) beginStop() {
 		return
 	}
 	s.stopping = true
-	notify("STOPPING=1\nSTATUS=Stopping containers")
+	if s.completion == nil {
+		notify("STOPPING=1\nSTATUS=Stopping containers")
+	}
 	for _, c := range s.all() {
 		if c.restartPending {
 			c.restartPending = false
@@ -370,15 +497,37 @@ func (s *supervisor) beginStop() {
 		s.finishStop()
 		return
 	}
-	for pid := range s.byPID {
-		unix.Kill(-pid, unix.SIGTERM)
-		unix.Kill(pid, unix.SIGTERM)
+	for _, c := range s.byPID {
+		if !c.spec.Sidecar {
+			s.terminate(c)
+		}
 	}
+	s.terminateSidecars()
 	if s.grace <= 0 {
 		s.killAll()
 		return
 	}
 	s.graceC = time.After(s.grace)
+}
+
+// terminateSidecars stops the sidecars once nothing else runs: they
+// serve the main containers to the end, as in Kubernetes.
+func (s *supervisor) terminateSidecars() {
+	if s.sidecarsStopping {
+		return
+	}
+	for _, c := range s.byPID {
+		if !c.spec.Sidecar {
+			return
+		}
+	}
+	s.sidecarsStopping = true
+	// Reverse order of definition, as the kubelet does.
+	for i := len(s.inits) - 1; i >= 0; i-- {
+		if c := s.inits[i]; c.spec.Sidecar && c.pid != 0 {
+			s.terminate(c)
+		}
+	}
 }
 
 func (s *supervisor) killAll() {
@@ -395,6 +544,10 @@ func (s *supervisor) killAll() {
 func (s *supervisor) finishStop() {
 	if s.fatal != nil {
 		s.finish(contract.ExitSetupError)
+		return
+	}
+	if s.completion != nil {
+		s.finish(*s.completion)
 		return
 	}
 	s.finish(contract.ExitSucceeded)
@@ -433,13 +586,13 @@ func (s *supervisor) waitLogs(limit time.Duration) {
 }
 
 func (s *supervisor) write(c *ctr) {
-	if err := writeJSONAtomic(filepath.Join(contract.StatusDir, contract.StatusFileName(c.spec.Name)), &c.st); err != nil {
+	if err := writeJSONAtomic(filepath.Join(s.statusDir, contract.StatusFileName(c.spec.Name)), &c.st); err != nil {
 		log.Print(err)
 	}
 }
 
 func (s *supervisor) writePod() {
-	if err := writeJSONAtomic(filepath.Join(contract.StatusDir, contract.PodStatusFile), &s.pod); err != nil {
+	if err := writeJSONAtomic(filepath.Join(s.statusDir, contract.PodStatusFile), &s.pod); err != nil {
 		log.Print(err)
 	}
 }

@@ -11,11 +11,16 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/podunit/podunit/generator"
+	"github.com/podunit/podunit/internal/crashpoint"
+	"github.com/podunit/podunit/internal/fsfull"
 	"github.com/podunit/podunit/network"
+	"github.com/podunit/podunit/objects"
+	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/podstate"
 	"github.com/podunit/podunit/units"
@@ -27,17 +32,24 @@ type Manager struct {
 	State  *podstate.Store
 	Images ImageResolver
 	Net    network.Config
+	// Objects are the ConfigMaps and Secrets pods use.
+	Objects *objects.Store
 	// Warnings receives what goes wrong without failing the command.
 	Warnings io.Writer
+	// Transient pods are not restored after a reboot (apply --transient).
+	Transient bool
 }
 
 // New returns a manager for the host layout.
 func New(h units.Host, images ImageResolver) *Manager {
-	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Warnings: os.Stderr}
+	m := &Manager{Host: h, State: podstate.New(h), Images: images, Net: netConfig(h), Objects: objects.New(h.Layout), Warnings: os.Stderr}
 	m.Net.Warnings = m.Warnings
-	m.Host.Isolate = m.isolate
 	return m
 }
+
+// unitExistsTries bounds how often apply stops a unit of the pod's name
+// that is in the way and tries again: about two seconds.
+const unitExistsTries = 20
 
 // Action is what apply did to one pod, in kubectl's words.
 type Action string
@@ -50,7 +62,9 @@ const (
 )
 
 // Apply makes each pod run as written. Pods are independent: one failing
-// does not stop the others; the errors are joined.
+// does not stop the others; the errors are joined. Up to startJobs pods
+// start at once (each start waits for its pod's READY, most of it spent
+// in systemd and nspawn), and report hears of them in the order given.
 func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name string, a Action)) error {
 	conn, err := sd.NewSystemConnectionContext(ctx)
 	if err != nil {
@@ -62,8 +76,10 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 		return err
 	}
 	defer lc.Unlock()
-	var errs []error
-	for _, p := range pods {
+	actions := make([]Action, len(pods))
+	errs := make([]error, len(pods))
+	inOrder(len(pods), func(i int) {
+		p := pods[i]
 		a, err := m.applyOne(ctx, conn, p)
 		if err != nil {
 			// A pod that does not exist after a failed apply keeps no
@@ -71,11 +87,15 @@ func (m *Manager) Apply(ctx context.Context, pods []*pod.Pod, report func(name s
 			if _, lerr := m.State.Load(p.Metadata.Name); errors.Is(lerr, podstate.ErrNotFound) {
 				err = errors.Join(err, m.releaseIsolation(p.Metadata.Name))
 			}
-			errs = append(errs, fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err))
-			continue
+			err = fsfull.Explain(err, "pod state", m.Host.StateDir)
+			errs[i] = fmt.Errorf("pod/%s (%s): %w", p.Metadata.Name, sourceOf(p), err)
 		}
-		report(p.Metadata.Name, a)
-	}
+		actions[i] = a
+	}, func(i int) {
+		if errs[i] == nil {
+			report(pods[i].Metadata.Name, actions[i])
+		}
+	})
 	return errors.Join(errs...)
 }
 
@@ -89,15 +109,22 @@ func sourceOf(p *pod.Pod) string {
 func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Action, error) {
 	name := p.Metadata.Name
 	// Everything that can be checked without touching the host is checked
-	// first, so bad input changes nothing.
-	if _, err := m.compile(ctx, p, pullByPolicy); err != nil {
+	// first, so bad input changes nothing; the unit first of all, as it
+	// needs neither images nor the network.
+	u, err := units.Compile(p, m.Host)
+	if err != nil {
+		return "", err
+	}
+	imgs, iso, err := m.resolve(ctx, p, pullByPolicy)
+	if err != nil {
+		return "", err
+	}
+	// The pod's addresses are not known yet; prepare compiles the plan
+	// again with them.
+	if _, err := m.compile(p, imgs, iso, plan.Runtime{}); err != nil {
 		return "", err
 	}
 	if _, err := m.checkNetwork(ctx, p, true); err != nil {
-		return "", err
-	}
-	u, err := units.Compile(p, m.Host)
-	if err != nil {
 		return "", err
 	}
 	hash, err := p.Hash()
@@ -135,6 +162,12 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 			return "", err
 		}
 		if old.Hash == hash && st.running() {
+			if old.Persistent == m.Transient {
+				old.Meta.Persistent = !m.Transient
+				if err := m.State.SetMeta(name, old.Meta); err != nil {
+					return "", err
+				}
+			}
 			return Unchanged, nil
 		}
 		action = Configured
@@ -149,15 +182,21 @@ func (m *Manager) applyOne(ctx context.Context, conn *sd.Conn, p *pod.Pod) (Acti
 		}
 	}
 
-	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name}); err != nil {
+	if _, err := m.State.Save(p, podstate.Meta{Unit: u.Name, Persistent: !m.Transient}); err != nil {
 		return "", err
 	}
 	ports.Unlock()
+	crashpoint.Hit("apply/saved")
 	err = startUnit(ctx, conn, u)
-	if errors.Is(err, errUnitExists) {
+	for try := 0; errors.Is(err, errUnitExists) && try < unitExistsTries; try++ {
 		// A leftover unit of that name (a crash before its state was
-		// written). Stopping it first on every apply would cost two more
+		// written), or the one just stopped, which systemd unloads only
+		// once the mount of its credentials is gone: a moment later on a
+		// busy host. Stopping it first on every apply would cost two more
 		// round trips to systemd on the start path.
+		if try > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
 		if err = stopUnit(ctx, conn, u.Name); err == nil {
 			err = startUnit(ctx, conn, u)
 		}
@@ -208,8 +247,13 @@ func (m *Manager) remove(ctx context.Context, conn *sd.Conn, applied *podstate.A
 	if err := stopUnit(ctx, conn, applied.Unit); err != nil {
 		return err
 	}
+	crashpoint.Hit("delete/stopped")
 	if err := m.State.Remove(name); err != nil {
 		return err
 	}
+	if err := m.removeProjected(name); err != nil {
+		return err
+	}
+	crashpoint.Hit("delete/removed")
 	return m.releaseIsolation(name)
 }

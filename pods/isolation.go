@@ -3,7 +3,6 @@ package pods
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 
 	"github.com/podunit/podunit/pod"
@@ -17,7 +16,7 @@ import (
 var hostSELinux = selinux.Host
 
 // isolate allocates (or finds) the pod's user namespace range and SELinux
-// level: units.Host.Isolate for pods this manager runs.
+// level. apply and prepare call it once and pass the value on.
 func (m *Manager) isolate(p *pod.Pod) (units.Isolation, error) {
 	var iso units.Isolation
 	name := p.Metadata.Name
@@ -72,11 +71,11 @@ func (m *Manager) releaseIsolation(name string) error {
 }
 
 func (m *Manager) usernsAllocator() *userns.Allocator {
-	return userns.NewAllocator(filepath.Join(m.Host.StateDir, "userns"))
+	return userns.NewAllocator(m.Host.UsernsDir())
 }
 
 func (m *Manager) selinuxAllocator() *selinux.Allocator {
-	return selinux.NewAllocator(filepath.Join(m.Host.StateDir, "selinux"))
+	return selinux.NewAllocator(m.Host.SELinuxDir())
 }
 
 // GCIsolation frees the user-namespace ranges and SELinux levels of pods

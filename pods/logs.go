@@ -4,16 +4,27 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/podunit/podunit/contract"
+	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/podstate"
 )
 
 // LogOptions selects a pod's log lines, as kubectl logs does.
 type LogOptions struct {
 	Containers []string // empty: all
+	// Previous shows the previous instance of each container instead of
+	// every instance of this pod's.
+	Previous   bool
 	Follow     bool
 	Since      string // anything journalctl --since takes: "10 min ago", "2026-11-24 10:00", "@epoch"
 	Tail       int    // last N lines; negative: all
@@ -21,15 +32,47 @@ type LogOptions struct {
 	Timestamps bool
 }
 
+// Journal names one incarnation of a pod in the journal: its unit's
+// lines with its name and (when the pod has one) its UID.
+type Journal struct {
+	Pod, Unit, UID string
+	// Instances, when set, narrows the lines to these container
+	// instances (and Containers is ignored).
+	Instances []Instance
+}
+
+// Instance is one run of a container: its restart count in one
+// invocation of the pod's unit (empty Invocation: in any).
+type Instance struct {
+	Container  string
+	Invocation string
+	Restart    int
+}
+
 // JournalArgs builds the journalctl command line for a pod's logs. Matches
-// on different fields are ANDed by journalctl and repeated CONTAINER_NAME
-// matches are ORed, which is exactly "this unit's lines from these
-// containers".
-func JournalArgs(pod, unit string, o LogOptions) []string {
-	args := []string{"--no-pager", "-q", "-o", "json", "--output-fields=MESSAGE,CONTAINER_NAME,__REALTIME_TIMESTAMP",
-		"_SYSTEMD_UNIT=" + unit, "POD_NAME=" + pod}
-	for _, c := range o.Containers {
-		args = append(args, "CONTAINER_NAME="+c)
+// on different fields are ANDed by journalctl, repeated CONTAINER_NAME
+// matches are ORed, which is exactly "this pod's lines from these
+// containers"; instances are terms of their own, ORed with "+".
+func JournalArgs(j Journal, o LogOptions) []string {
+	args := []string{"--no-pager", "-q", "-o", "json", "--output-fields=MESSAGE,CONTAINER_NAME,__REALTIME_TIMESTAMP"}
+	pod := []string{"_SYSTEMD_UNIT=" + j.Unit, match(contract.JournalPod, j.Pod)}
+	if j.UID != "" {
+		pod = append(pod, match(contract.JournalPodUID, j.UID))
+	}
+	if len(j.Instances) == 0 {
+		args = append(args, pod...)
+		for _, c := range o.Containers {
+			args = append(args, match(contract.JournalContainer, c))
+		}
+	}
+	for i, in := range j.Instances {
+		if i > 0 {
+			args = append(args, "+")
+		}
+		args = append(append(args, pod...), match(contract.JournalContainer, in.Container), match(contract.JournalRestartCount, strconv.Itoa(in.Restart)))
+		if in.Invocation != "" {
+			args = append(args, match(contract.JournalInvocation, in.Invocation))
+		}
 	}
 	if o.Since != "" {
 		args = append(args, "--since", sinceArg(o.Since))
@@ -43,6 +86,8 @@ func JournalArgs(pod, unit string, o LogOptions) []string {
 	return args
 }
 
+func match(field, value string) string { return field + "=" + value }
+
 // Logs writes a pod's container output to w until the journal is read (or,
 // with Follow, until ctx ends).
 func (m *Manager) Logs(ctx context.Context, name string, o LogOptions, w io.Writer) error {
@@ -50,7 +95,13 @@ func (m *Manager) Logs(ctx context.Context, name string, o LogOptions, w io.Writ
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "journalctl", JournalArgs(name, applied.Unit, o)...)
+	j := Journal{Pod: name, Unit: applied.Unit, UID: applied.UID}
+	if o.Previous {
+		if j.Instances, err = m.previous(applied, o.Containers); err != nil {
+			return err
+		}
+	}
+	cmd := exec.CommandContext(ctx, "journalctl", JournalArgs(j, o)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -75,6 +126,51 @@ func (m *Manager) Logs(ctx context.Context, name string, o LogOptions, w io.Writ
 		return fmt.Errorf("journalctl: %w: %s", err, stderr.String())
 	}
 	return nil
+}
+
+// previous finds the previous instance of each container (every
+// container of the pod when none is named), from podinit's records of
+// the pod's last start.
+func (m *Manager) previous(applied *podstate.Applied, containers []string) ([]Instance, error) {
+	name := applied.Pod.Metadata.Name
+	if len(containers) == 0 {
+		for _, c := range append(append([]pod.Container(nil), applied.Pod.Spec.InitContainers...), applied.Pod.Spec.Containers...) {
+			containers = append(containers, c.Name)
+		}
+	}
+	var invocation string
+	if b, err := os.ReadFile(m.Host.InvocationFile(name)); err == nil {
+		invocation = strings.TrimSpace(string(b))
+	}
+	var out []Instance
+	for _, c := range containers {
+		rec, err := contract.ReadStatus(m.Host.StatusDir(name), c)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if n, ok := previousRestart(rec); ok {
+			out = append(out, Instance{Container: c, Invocation: invocation, Restart: n})
+		} else if len(containers) == 1 {
+			return nil, fmt.Errorf("previous terminated container %q in pod %q not found", c, name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no previous terminated container in pod %q", name)
+	}
+	return out, nil
+}
+
+// previousRestart is the restart count of the instance
+// contract.Status.Previous describes: while a container waits to start
+// again, the instance that just ended, else the one before the current.
+func previousRestart(st *contract.Status) (int, bool) {
+	switch {
+	case st == nil:
+		return 0, false
+	case st.State == contract.StateWaiting && st.ExitCode != nil:
+		return st.RestartCount, true
+	}
+	return st.RestartCount - 1, st.RestartCount > 0
 }
 
 // FormatEntry turns one journalctl JSON entry into an output line.

@@ -39,7 +39,9 @@ func (m *Manager) GCNetworks(ctx context.Context) ([]string, error) {
 	var cleaned []string
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(candidates)) {
-		done, err := m.gcPodNetwork(ctx, conn, name)
+		done, err := m.whenStopped(ctx, conn, name, func() error {
+			return m.Net.GCPod(ctx, name, m.networkRecord(name))
+		})
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -50,9 +52,10 @@ func (m *Manager) GCNetworks(ctx context.Context) ([]string, error) {
 	return cleaned, errors.Join(errs...)
 }
 
-// gcPodNetwork cleans one pod's network if its unit is not running. The
-// pod's lock keeps an apply from starting it meanwhile.
-func (m *Manager) gcPodNetwork(ctx context.Context, conn *sd.Conn, name string) (bool, error) {
+// whenStopped runs clean for a pod whose unit is not running, and reports
+// whether it did. The pod's lock keeps an apply from starting it
+// meanwhile.
+func (m *Manager) whenStopped(ctx context.Context, conn *sd.Conn, name string, clean func() error) (bool, error) {
 	lock, err := m.State.Lock(name)
 	if err != nil {
 		return false, err
@@ -76,7 +79,7 @@ func (m *Manager) gcPodNetwork(ctx context.Context, conn *sd.Conn, name string) 
 	if st.running() || st.Active == "deactivating" {
 		return false, nil
 	}
-	if err := m.Net.GCPod(ctx, name, m.networkRecord(name)); err != nil {
+	if err := clean(); err != nil {
 		return false, fmt.Errorf("pod %q: %w", name, err)
 	}
 	return true, nil

@@ -18,13 +18,13 @@ import (
 // survives reboots and every entry in it is a pod's.
 func netConfig(h units.Host) network.Config {
 	c := network.Default
-	c.CacheDir = filepath.Join(h.StateDir, "cni")
+	c.CacheDir = h.CNICacheDir()
 	return c
 }
 
 // networkRecord is the pod's CNI attachment record (network.Attachment).
 func (m *Manager) networkRecord(name string) string {
-	return filepath.Join(m.Host.PodDir(name), "network.json")
+	return m.Host.NetworkRecord(name)
 }
 
 // checkNetwork makes sure the pod's network can be joined before anything

@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/units"
 )
 
 // prepareOwnership gives emptyDirs to the pod's user namespace (whose
@@ -16,13 +15,8 @@ import (
 // group-owned by fsGroup, setgid, group writable. Only the volume
 // directories change owner, never their contents, so an emptyDir's data
 // keeps the owners its containers gave it.
-func (m *Manager) prepareOwnership(p *pod.Pod) error {
-	iso, err := m.Host.Isolation(p)
-	if err != nil {
-		return err
-	}
+func (m *Manager) prepareOwnership(p *pod.Pod, iso units.Isolation) error {
 	base := int(iso.UIDBase)
-	run := m.Host.RunDir(p.Metadata.Name)
 	var fsGroup *int64
 	if sc := p.Spec.SecurityContext; sc != nil {
 		fsGroup = sc.FSGroup
@@ -31,7 +25,7 @@ func (m *Manager) prepareOwnership(p *pod.Pod) error {
 		if v.EmptyDir == nil || v.EmptyDir.Medium == "Memory" {
 			continue
 		}
-		dir := filepath.Join(run, strings.TrimPrefix(plan.EmptyDirPath(v.Name), contract.RunDir+"/"))
+		dir := m.Host.InRun(p.Metadata.Name, plan.EmptyDirPath(v.Name))
 		if err := os.Chown(filepath.Dir(dir), base, base); err != nil {
 			return fmt.Errorf("volume %q: %w", v.Name, err)
 		}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/internal/atomicfile"
@@ -22,27 +20,38 @@ import (
 // ImageResolver finds a pod's images; the image store implements it.
 type ImageResolver interface {
 	Resolve(ref string) (*plan.Image, error)
-	// Pull fetches ref from its registry (under the signature policy) and
-	// returns the stored image.
-	Pull(ctx context.Context, ref string) (*plan.Image, error)
+	// Pull fetches ref from its registry (under the signature policy),
+	// with the credentials of secrets (Docker config documents) before
+	// the host's, and returns the stored image.
+	Pull(ctx context.Context, ref string, secrets [][]byte) (*plan.Image, error)
 }
 
-// compile resolves (pulling as the pull mode says) every image of the pod
-// and builds its plan.
-func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*contract.Plan, error) {
+// resolve resolves (pulling as the pull mode says) every image of the
+// pod and allocates (or finds) its isolation, which is returned for the
+// other steps that need it: it is computed once.
+func (m *Manager) resolve(ctx context.Context, p *pod.Pod, pull pullMode) (map[string]*plan.Image, units.Isolation, error) {
 	imgs := map[string]*plan.Image{}
+	secrets := m.pullSecrets(p)
 	all := append(append([]pod.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
 	for _, c := range all {
 		if _, ok := imgs[c.Image]; ok {
 			continue
 		}
-		img, err := m.image(ctx, c, pull)
+		img, err := m.image(ctx, c, pull, secrets)
 		if err != nil {
-			return nil, fmt.Errorf("container %q: %w", c.Name, err)
+			return nil, units.Isolation{}, fmt.Errorf("container %q: %w", c.Name, err)
 		}
 		imgs[c.Image] = img
 	}
-	pl, err := plan.Compile(p, m.Host, imgs)
+	iso, err := m.isolate(p)
+	return imgs, iso, err
+}
+
+// compile builds the pod's plan from its images and isolation and the
+// runtime facts of this start.
+func (m *Manager) compile(p *pod.Pod, imgs map[string]*plan.Image, iso units.Isolation, rt plan.Runtime) (*contract.Plan, error) {
+	rt.Object = m.objectValues(p.Metadata.Namespace)
+	pl, err := plan.Compile(p, m.Host, iso, imgs, rt)
 	if err != nil {
 		return nil, err
 	}
@@ -56,16 +65,17 @@ func (m *Manager) compile(ctx context.Context, p *pod.Pod, pull pullMode) (*cont
 
 // PrepareOptions come from the unit's prepare command line.
 type PrepareOptions struct {
-	// Spec is the pod the unit carries (units.EncodeSpec); its name is
-	// replaced by the name prepare is given, which differs for instances
-	// of a template.
-	Spec   string
+	// Spec is the pod the unit carries (units.Spec, in the unit's
+	// credential units.SpecCredential); its name is replaced by the name
+	// prepare is given, which differs for instances of a template. Nil
+	// prepares the pod from its state.
+	Spec   []byte
 	Origin string
 	// Unit finds the unit being started, to record it with new state.
 	Unit func() (string, error)
 }
 
-// Prepare readies the pod's directories and plan just before nspawn
+// Prepare readies the pod's directories and plan just before the stage
 // starts (the unit's ExecStartPre). It runs on every start, so a restarted
 // pod always gets fresh container layers. When the unit's spec differs from
 // the state on disk (a unit from the generator or an exported file, or a
@@ -80,61 +90,75 @@ func (m *Manager) Prepare(name string, o PrepareOptions) error {
 	if err != nil {
 		return err
 	}
-	pl, err := m.compile(context.Background(), applied.Pod, pullAtStart)
+	imgs, iso, err := m.resolve(context.Background(), applied.Pod, pullAtStart)
+	if err != nil {
+		return err
+	}
+	st, err := m.Host.Stage(applied.Pod)
 	if err != nil {
 		return err
 	}
 	if err := m.Cleanup(name); err != nil {
 		return err
 	}
-	root, run := m.Host.RootDir(name), m.Host.RunDir(name)
 	// Status records describe one run of the pod; a start begins anew.
-	if err := os.RemoveAll(filepath.Join(run, "status")); err != nil {
+	if err := os.RemoveAll(m.Host.StatusDir(name)); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	// nspawn wants /usr in its directory and a file to bind podinit onto.
-	for _, d := range []string{filepath.Join(root, "usr"), filepath.Join(run, "status"), filepath.Join(run, "containers"), filepath.Join(run, "images")} {
+	for _, d := range []string{m.Host.StatusDir(name), m.Host.InRun(name, contract.ContainersDir), m.Host.InRun(name, contract.ImagesDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("prepare pod %q: %w", name, err)
 		}
-	}
-	if err := os.WriteFile(filepath.Join(root, "podinit"), nil, 0o755); err != nil {
-		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
 	for _, v := range applied.Pod.Spec.Volumes {
 		if err := m.prepareVolume(name, v); err != nil {
 			return fmt.Errorf("prepare pod %q: volume %q: %w", name, v.Name, err)
 		}
 	}
+	if err := m.prepareProjected(applied, iso); err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
+	}
 	addrs, err := m.setupNetwork(context.Background(), applied.Pod)
 	if err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
+	// Compiled only now: the downward API reads the pod's addresses.
+	pl, err := m.compile(applied.Pod, imgs, iso, m.runtimeFacts(applied, addrs))
+	if err != nil {
+		return err
+	}
+	pl.UID = applied.UID
 	if err := m.writeEtcFiles(applied.Pod, pl.Hostname, addrs); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	if err := m.prepareOwnership(applied.Pod); err != nil {
+	if err := m.prepareOwnership(applied.Pod, iso); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	if err := m.relabel(applied.Pod); err != nil {
+	if err := m.relabel(applied.Pod, iso); err != nil {
 		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
-	if err := m.writeNspawnEnv(applied.Pod); err != nil {
-		return fmt.Errorf("prepare pod %q: %w", name, err)
+	if err := st.Prepare(applied.Pod, iso.Labels); err != nil {
+		return fmt.Errorf("prepare pod %q for %s: %w", name, st.Name(), err)
 	}
 	b, err := json.MarshalIndent(pl, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode plan of pod %q: %w", name, err)
 	}
-	if err := atomicfile.Write(filepath.Join(run, "plan.json"), b, atomicfile.Options{Perm: 0o644}); err != nil {
+	if err := atomicfile.Write(m.Host.PlanFile(name), b, atomicfile.Options{Perm: 0o644}); err != nil {
 		return fmt.Errorf("write plan of pod %q: %w", name, err)
+	}
+	// Restart counts begin anew with every start, so a container
+	// instance is (this invocation, its restart count). systemd gives
+	// every process of the unit the invocation's ID.
+	if err := atomicfile.Write(m.Host.InvocationFile(name), []byte(os.Getenv("INVOCATION_ID")+"\n"), atomicfile.Options{Perm: 0o644}); err != nil {
+		return fmt.Errorf("prepare pod %q: %w", name, err)
 	}
 	return nil
 }
 
 func (m *Manager) adopt(name string, o PrepareOptions) (*podstate.Applied, error) {
 	applied, err := m.State.Load(name)
-	if o.Spec == "" || (err != nil && !errors.Is(err, podstate.ErrNotFound)) {
+	if o.Spec == nil || (err != nil && !errors.Is(err, podstate.ErrNotFound)) {
 		return applied, err
 	}
 	p, err := units.DecodeSpec(o.Spec)
@@ -171,8 +195,7 @@ func (m *Manager) prepareVolume(name string, v pod.Volume) error {
 	switch {
 	case v.EmptyDir != nil:
 		// emptyDir data lives as long as the pod, across restarts.
-		rel := strings.TrimPrefix(plan.EmptyDirPath(v.Name), contract.RunDir+"/")
-		return os.MkdirAll(filepath.Join(m.Host.RunDir(name), rel), 0o777)
+		return os.MkdirAll(m.Host.InRun(name, plan.EmptyDirPath(v.Name)), 0o777)
 	case v.HostPath != nil:
 		return checkHostPath(v.HostPath)
 	}
@@ -226,9 +249,10 @@ func checkHostPath(h *pod.HostPathVolumeSource) error {
 }
 
 // Cleanup removes what only a running pod needs (the unit's ExecStopPost,
-// also after a crash): the pod's network (CNI DEL, namespace), nspawn's
-// directory and the containers' writable layers. Status records and emptyDir volumes stay until the pod is deleted,
-// so `podunit status` and `logs` work on a stopped pod.
+// also after a crash): the pod's network (CNI DEL, namespace), what its
+// stage made and the containers' writable layers. Status records and
+// emptyDir volumes stay until the pod is deleted, so `podunit status` and
+// `logs` work on a stopped pod.
 func (m *Manager) Cleanup(name string) error {
 	// The network first: CNI DEL needs the namespace to find what to free.
 	if err := m.releaseNetwork(context.Background(), name); err != nil {
@@ -237,13 +261,19 @@ func (m *Manager) Cleanup(name string) error {
 	if err := m.forgetMachine(context.Background(), name); err != nil {
 		return err
 	}
-	run := m.Host.RunDir(name)
-	for _, d := range []string{m.Host.RootDir(name), filepath.Join(run, "containers"), filepath.Join(run, "plan.json")} {
+	st, err := m.stageOf(name)
+	if err != nil {
+		return err
+	}
+	if err := st.Cleanup(name); err != nil {
+		return fmt.Errorf("clean up pod %q: %w", name, err)
+	}
+	for _, d := range []string{m.Host.InRun(name, contract.ContainersDir), m.Host.PlanFile(name)} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("clean up pod %q: %w", name, err)
 		}
 	}
-	return nil
+	return m.removeProjected(name)
 }
 
 // ImageInUse reports whether any pod on this host runs from the image, so
@@ -265,19 +295,6 @@ func (m *Manager) ImageInUse(id string) bool {
 		}
 	}
 	return false
-}
-
-// writeNspawnEnv gives ExecStart the pod's SELinux arguments through the
-// unit's environment file (see units.SELinuxArgsVar). The labels come from
-// the allocator here, at start, so a generated or exported unit gets them
-// as a transient one does.
-func (m *Manager) writeNspawnEnv(p *pod.Pod) error {
-	iso, err := m.Host.Isolation(p)
-	if err != nil {
-		return err
-	}
-	line := fmt.Sprintf("%s=\"%s\"\n", units.SELinuxArgsVar, units.SELinuxArgs(iso.Labels))
-	return atomicfile.Write(m.Host.NspawnEnvFile(p.Metadata.Name), []byte(line), atomicfile.Options{Perm: 0o644})
 }
 
 // forgetMachine unregisters the pod's machine if machined still has it.

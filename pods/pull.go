@@ -26,10 +26,10 @@ const (
 
 // image resolves a container's image, pulling it first when the
 // container's imagePullPolicy asks for it.
-func (m *Manager) image(ctx context.Context, c pod.Container, mode pullMode) (*plan.Image, error) {
+func (m *Manager) image(ctx context.Context, c pod.Container, mode pullMode, secrets [][]byte) (*plan.Image, error) {
 	policy := c.ImagePullPolicy
 	if policy == "Always" {
-		img, err := m.pull(ctx, c.Image)
+		img, err := m.pull(ctx, c.Image, secrets)
 		if err == nil || mode != pullAtStart {
 			return img, err
 		}
@@ -47,11 +47,11 @@ func (m *Manager) image(ctx context.Context, c pod.Container, mode pullMode) (*p
 	if policy == "Never" {
 		return nil, fmt.Errorf("image %q is not in the store and imagePullPolicy is Never (podunit image pull or load it): %w", c.Image, err)
 	}
-	return m.pull(ctx, c.Image)
+	return m.pull(ctx, c.Image, secrets)
 }
 
-func (m *Manager) pull(ctx context.Context, ref string) (*plan.Image, error) {
-	img, err := m.Images.Pull(ctx, ref)
+func (m *Manager) pull(ctx context.Context, ref string, secrets [][]byte) (*plan.Image, error) {
+	img, err := m.Images.Pull(ctx, ref, secrets)
 	if err != nil {
 		return nil, fmt.Errorf("image %q: %w", ref, err)
 	}

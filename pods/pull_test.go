@@ -38,7 +38,7 @@ func (f *fakeImages) Resolve(ref string) (*plan.Image, error) {
 	return nil, fmt.Errorf("image %q: %w", ref, images.ErrNotFound)
 }
 
-func (f *fakeImages) Pull(_ context.Context, ref string) (*plan.Image, error) {
+func (f *fakeImages) Pull(_ context.Context, ref string, _ [][]byte) (*plan.Image, error) {
 	f.pulls = append(f.pulls, ref)
 	if f.pullErr != nil {
 		return nil, f.pullErr
@@ -75,7 +75,7 @@ func TestPullAlwaysPulls(t *testing.T) {
 				f.stored = storeWith(storedImage)
 			}
 			m, warn := newPullManager(f)
-			img, err := m.image(context.Background(), container("Always"), mode)
+			img, err := m.image(context.Background(), container("Always"), mode, nil)
 			if err != nil {
 				t.Fatalf("mode %d stored %v: %v", mode, stored, err)
 			}
@@ -95,7 +95,7 @@ func TestPullAlwaysPulls(t *testing.T) {
 func TestPullAlwaysFailsAtStartUsesStore(t *testing.T) {
 	f := &fakeImages{stored: storeWith(storedImage), pullErr: errRegistry}
 	m, warn := newPullManager(f)
-	img, err := m.image(context.Background(), container("Always"), pullAtStart)
+	img, err := m.image(context.Background(), container("Always"), pullAtStart, nil)
 	if err != nil {
 		t.Fatalf("a failed pull of a stored Always image at start: %v", err)
 	}
@@ -120,7 +120,7 @@ func TestPullAlwaysFailsByPolicy(t *testing.T) {
 	// Apply follows the policy strictly: the stored image does not stand in.
 	f := &fakeImages{stored: storeWith(storedImage), pullErr: errRegistry}
 	m, warn := newPullManager(f)
-	img, err := m.image(context.Background(), container("Always"), pullByPolicy)
+	img, err := m.image(context.Background(), container("Always"), pullByPolicy, nil)
 	if err == nil || img != nil {
 		t.Fatalf("got %+v, %v; want the pull's error", img, err)
 	}
@@ -142,7 +142,7 @@ func TestPullAlwaysFailsAtStartNotStored(t *testing.T) {
 		},
 	} {
 		m, warn := newPullManager(f)
-		img, err := m.image(context.Background(), container("Always"), pullAtStart)
+		img, err := m.image(context.Background(), container("Always"), pullAtStart, nil)
 		if err == nil || img != nil {
 			t.Fatalf("%s: got %+v, %v; want an error", name, img, err)
 		}
@@ -162,7 +162,7 @@ func TestPullIfNotPresent(t *testing.T) {
 		// Stored: no pull, even with a registry that would fail.
 		f := &fakeImages{stored: storeWith(storedImage), pullErr: errRegistry}
 		m, _ := newPullManager(f)
-		img, err := m.image(context.Background(), container("IfNotPresent"), mode)
+		img, err := m.image(context.Background(), container("IfNotPresent"), mode, nil)
 		if err != nil || img != storedImage {
 			t.Fatalf("mode %d stored: got %+v, %v; want the stored image", mode, img, err)
 		}
@@ -173,7 +173,7 @@ func TestPullIfNotPresent(t *testing.T) {
 		// Missing: pulled.
 		f = &fakeImages{pulled: pulledImage}
 		m, _ = newPullManager(f)
-		img, err = m.image(context.Background(), container("IfNotPresent"), mode)
+		img, err = m.image(context.Background(), container("IfNotPresent"), mode, nil)
 		if err != nil || img != pulledImage {
 			t.Fatalf("mode %d missing: got %+v, %v; want the pulled image", mode, img, err)
 		}
@@ -184,7 +184,7 @@ func TestPullIfNotPresent(t *testing.T) {
 		// Missing and the pull fails: the pull's error.
 		f = &fakeImages{pullErr: errRegistry}
 		m, _ = newPullManager(f)
-		if _, err = m.image(context.Background(), container("IfNotPresent"), mode); !errors.Is(err, errRegistry) {
+		if _, err = m.image(context.Background(), container("IfNotPresent"), mode, nil); !errors.Is(err, errRegistry) {
 			t.Errorf("mode %d missing, pull fails: %v", mode, err)
 		}
 	}
@@ -197,7 +197,7 @@ func TestPullNotFoundOnlyTriggersPull(t *testing.T) {
 	for _, policy := range []string{"IfNotPresent", "Never"} {
 		f := &fakeImages{resolveErr: broken, pulled: pulledImage}
 		m, _ := newPullManager(f)
-		img, err := m.image(context.Background(), container(policy), pullByPolicy)
+		img, err := m.image(context.Background(), container(policy), pullByPolicy, nil)
 		if !errors.Is(err, broken) || img != nil {
 			t.Errorf("%s: got %+v, %v; want the store's error", policy, img, err)
 		}
@@ -211,7 +211,7 @@ func TestPullNever(t *testing.T) {
 	for _, mode := range []pullMode{pullByPolicy, pullAtStart} {
 		f := &fakeImages{pulled: pulledImage}
 		m, _ := newPullManager(f)
-		img, err := m.image(context.Background(), container("Never"), mode)
+		img, err := m.image(context.Background(), container("Never"), mode, nil)
 		if err == nil || img != nil {
 			t.Fatalf("mode %d: got %+v, %v; want an error", mode, img, err)
 		}
@@ -230,7 +230,7 @@ func TestPullNever(t *testing.T) {
 		// Stored: used as it is.
 		f = &fakeImages{stored: storeWith(storedImage)}
 		m, _ = newPullManager(f)
-		if img, err = m.image(context.Background(), container("Never"), mode); err != nil || img != storedImage || len(f.pulls) != 0 {
+		if img, err = m.image(context.Background(), container("Never"), mode, nil); err != nil || img != storedImage || len(f.pulls) != 0 {
 			t.Errorf("mode %d stored: got %+v, %v, pulls %q", mode, img, err, f.pulls)
 		}
 	}

@@ -7,14 +7,14 @@ import (
 
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
+	"github.com/podunit/podunit/units"
 )
 
 // relabel applies the pod's podunit.io/relabel annotation to its hostPath
 // volumes; without SELinux labels there is nothing to do.
-func (m *Manager) relabel(p *pod.Pod) error {
-	iso, err := m.Host.Isolation(p)
-	if err != nil || iso.Labels == nil {
-		return err
+func (m *Manager) relabel(p *pod.Pod, iso units.Isolation) error {
+	if iso.Labels == nil {
+		return nil
 	}
 	paths, err := plan.Relabels(p, m.Host.StateDir)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 
 	goselinux "github.com/opencontainers/selinux/go-selinux"
 
+	"github.com/podunit/podunit/internal/layout"
+	"github.com/podunit/podunit/nspawn"
 	"github.com/podunit/podunit/plan"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/selinux"
@@ -36,7 +38,7 @@ func fakeSELinux(t *testing.T, enabled bool) {
 func newLabelManager(t *testing.T) *Manager {
 	t.Helper()
 	dir := t.TempDir()
-	m := New(units.Host{StateDir: filepath.Join(dir, "state")}, &fakeImages{})
+	m := New(units.Host{Layout: layout.Layout{StateDir: filepath.Join(dir, "state")}}, &fakeImages{})
 	m.State.LockDir = filepath.Join(dir, "locks")
 	return m
 }
@@ -66,7 +68,7 @@ func TestIsolateSELinuxLevels(t *testing.T) {
 	fakeSELinux(t, true)
 	m := newLabelManager(t)
 
-	isoA, err := m.Host.Isolation(labelPod("a"))
+	isoA, err := m.isolate(labelPod("a"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +149,11 @@ func TestIsolateSELinuxOff(t *testing.T) {
 
 func readNspawnEnv(t *testing.T, m *Manager, p *pod.Pod) string {
 	t.Helper()
-	if err := m.writeNspawnEnv(p); err != nil {
+	st, err := m.Host.Stage(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Prepare(p, isolated(t, m, p).Labels); err != nil {
 		t.Fatal(err)
 	}
 	path := m.Host.NspawnEnvFile(p.Metadata.Name)
@@ -186,13 +192,13 @@ func TestWriteNspawnEnvSELinux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := units.SELinuxArgsVar + `="--selinux-context=system_u:system_r:container_t:` + level +
+	want := nspawn.SELinuxArgsVar + `="--selinux-context=system_u:system_r:container_t:` + level +
 		` --selinux-apifs-context=system_u:object_r:container_file_t:` + level + "\"\n"
 	if got != want {
 		t.Fatalf("environment file:\n%q\nwant\n%q", got, want)
 	}
-	if units.SELinuxArgsVar != "PODUNIT_NSPAWN_SELINUX" {
-		t.Errorf("variable renamed to %s: units reference $PODUNIT_NSPAWN_SELINUX", units.SELinuxArgsVar)
+	if nspawn.SELinuxArgsVar != "PODUNIT_NSPAWN_SELINUX" {
+		t.Errorf("variable renamed to %s: units reference $PODUNIT_NSPAWN_SELINUX", nspawn.SELinuxArgsVar)
 	}
 
 	// SELinux turned off (a reboot with selinux=0): the next start writes
@@ -328,7 +334,7 @@ func TestRelabelDecisions(t *testing.T) {
 		// Nothing to do without labels, whatever the annotation says (plan
 		// validation reports a bad one).
 		for _, p := range []*pod.Pod{hostPathPod("a", dir, "data=Z"), hostPathPod("b", "/etc", "data=Z"), hostPathPod("c", dir, "bogus")} {
-			if err := m.relabel(p); err != nil {
+			if err := m.relabel(p, isolated(t, m, p)); err != nil {
 				t.Errorf("pod %s: %v", p.Metadata.Name, err)
 			}
 		}
@@ -347,7 +353,7 @@ func TestRelabelDecisions(t *testing.T) {
 			{hostPathPod("mode", dir, "data=q"), "want volume=z or volume=Z"},
 			{hostPathPod("novol", dir, "other=Z"), "not a hostPath volume"},
 		} {
-			err := m.relabel(c.p)
+			err := m.relabel(c.p, isolated(t, m, c.p))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("pod %s: %v, want an error saying %q", c.p.Metadata.Name, err, c.want)
 			}
@@ -363,12 +369,24 @@ func TestRelabelDecisions(t *testing.T) {
 		// label.Relabel does nothing on a host without SELinux; this checks
 		// that relabel gets that far for a valid annotation.
 		for _, a := range []string{"data=Z", "data=z", " data=Z "} {
-			if err := m.relabel(hostPathPod("ok", dir, a)); err != nil {
+			p := hostPathPod("ok", dir, a)
+			if err := m.relabel(p, isolated(t, m, p)); err != nil {
 				t.Errorf("%q: %v", a, err)
 			}
 		}
-		if err := m.relabel(labelPod("none")); err != nil {
+		none := labelPod("none")
+		if err := m.relabel(none, isolated(t, m, none)); err != nil {
 			t.Errorf("no annotation: %v", err)
 		}
 	})
+}
+
+// isolated is the pod's isolation, as prepare computes it once.
+func isolated(t *testing.T, m *Manager, p *pod.Pod) units.Isolation {
+	t.Helper()
+	iso, err := m.isolate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iso
 }

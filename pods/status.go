@@ -20,15 +20,22 @@ import (
 // identity, systemd's view of its unit, machined's view of its machine and
 // podinit's records of its containers.
 type PodStatus struct {
-	Name       string              `json:"name"`
-	Namespace  string              `json:"namespace"`
-	Status     string              `json:"status"` // Pending, Running, Succeeded, Failed, Stopped
-	Unit       string              `json:"unit"`
-	UnitState  string              `json:"unitState"` // ActiveState/SubState
-	Machine    *MachineStatus      `json:"machine,omitempty"`
-	StartedAt  *time.Time          `json:"startedAt,omitempty"`
-	Restarts   int                 `json:"restarts"`    // container restarts by podinit
-	PodRestart uint32              `json:"podRestarts"` // podinit restarts by systemd
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	// UID is this incarnation of the pod (new on every apply).
+	UID       string         `json:"uid,omitempty"`
+	Status    string         `json:"status"` // Pending, Running, Succeeded, Failed, Stopped
+	Unit      string         `json:"unit"`
+	UnitState string         `json:"unitState"` // ActiveState/SubState
+	Machine   *MachineStatus `json:"machine,omitempty"`
+	StartedAt *time.Time     `json:"startedAt,omitempty"`
+	// Restarts counts container restarts as kubectl's RESTARTS column
+	// does; LastRestart is when the latest restarted instance ended.
+	Restarts    int        `json:"restarts"`
+	LastRestart *time.Time `json:"lastRestart,omitempty"`
+	PodRestart  uint32     `json:"podRestarts"` // podinit restarts by systemd
+	// Conditions are Kubernetes' pod conditions, derived from the records.
+	Conditions []Condition         `json:"conditions"`
 	Containers []ContainerStatus   `json:"containers"`
 	Hash       string              `json:"specHash"`
 	Origin     string              `json:"origin,omitempty"` // "generator" for pods from /etc/podunit/pods
@@ -48,22 +55,18 @@ type MachineStatus struct {
 	Leader  uint32 `json:"leader"`
 }
 
-// ContainerStatus joins a container's spec with podinit's record of it.
+// ContainerStatus joins a container's spec with podinit's record of it,
+// in Kubernetes' terms where they differ from the record's.
 type ContainerStatus struct {
 	contract.Status
 	Image string `json:"image"`
-	Ready bool   `json:"ready"`
-}
-
-// Ready counts running containers, for "1/2"-style display.
-func (s *PodStatus) Ready() int {
-	n := 0
-	for _, c := range s.Containers {
-		if c.Ready {
-			n++
-		}
-	}
-	return n
+	// Ready and Started are Kubernetes' containerStatuses[].ready and
+	// .started, false while podinit is not running the pod.
+	Ready   bool `json:"ready"`
+	Started bool `json:"started"`
+	// LastState is Kubernetes' lastState.terminated: while the container
+	// waits to start again, the instance that just ended.
+	LastState *contract.Termination `json:"lastState,omitempty"`
 }
 
 // List returns the status of every pod with state on this host.
@@ -77,14 +80,20 @@ func (m *Manager) List(ctx context.Context) ([]*PodStatus, error) {
 		return nil, err
 	}
 	defer v.close()
+	// Each pod's status is a few D-Bus round trips and file reads: asked
+	// side by side, a long list waits for the slowest, not for the sum.
+	all := make([]*PodStatus, len(names))
+	errs := make([]error, len(names))
+	inOrder(len(names), func(i int) {
+		all[i], errs[i] = m.status(ctx, v, names[i])
+	}, func(int) {})
 	out := make([]*PodStatus, 0, len(names))
-	for _, n := range names {
-		s, err := m.status(ctx, v, n)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+	for i, s := range all {
+		if errs[i] != nil {
+			if errors.Is(errs[i], fs.ErrNotExist) {
 				continue // deleted while we listed
 			}
-			return nil, err
+			return nil, errs[i]
 		}
 		out = append(out, s)
 	}
@@ -130,7 +139,7 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 		return nil, err
 	}
 	p := applied.Pod
-	s := &PodStatus{Name: name, Namespace: p.Metadata.Namespace, Unit: applied.Unit, Hash: applied.Hash, Origin: applied.Origin}
+	s := &PodStatus{Name: name, Namespace: p.Metadata.Namespace, UID: applied.UID, Unit: applied.Unit, Hash: applied.Hash, Origin: applied.Origin}
 	st, err := unitStateOf(ctx, v.conn, s.Unit)
 	if err != nil {
 		return nil, err
@@ -144,38 +153,52 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 	if mach, err := v.mc.Get(ctx, name); err == nil {
 		s.Machine = &MachineStatus{Name: mach.Name, Class: mach.Class, Service: mach.Service, Leader: mach.Leader}
 	}
-	dir := filepath.Join(m.Host.RunDir(name), "status")
+	dir := m.Host.StatusDir(name)
 	if ph, err := readJSON[contract.PodStatus](filepath.Join(dir, contract.PodStatusFile)); err == nil {
 		s.Phase = ph
 	}
-	running := st.Active == "active"
+	// podinit runs while the unit's main process (the stage) does.
+	alive := st.MainPID != 0
 	for _, c := range p.Spec.InitContainers {
-		s.Init = append(s.Init, containerStatus(dir, c.Name, c.Image, true, running))
+		s.Init = append(s.Init, containerStatus(dir, c.Name, c.Image, true, alive))
 	}
 	for _, c := range p.Spec.Containers {
-		cs := containerStatus(dir, c.Name, c.Image, false, running)
-		s.Restarts += cs.RestartCount
-		s.Containers = append(s.Containers, cs)
+		s.Containers = append(s.Containers, containerStatus(dir, c.Name, c.Image, false, alive))
 	}
 	s.Status = summarize(st, s.Phase)
+	s.Restarts, s.LastRestart = restarts(s)
+	s.Conditions = conditions(s)
 	s.Network, s.PodIPs = networkOf(p), m.podAddresses(name)
 	return s, nil
 }
 
-func containerStatus(dir, name, image string, init, podRunning bool) ContainerStatus {
+func containerStatus(dir, name, image string, init, alive bool) ContainerStatus {
 	cs := ContainerStatus{Image: image}
-	rec, err := readJSON[contract.Status](filepath.Join(dir, name+".json"))
+	rec, err := readJSON[contract.Status](filepath.Join(dir, contract.StatusFileName(name)))
 	if err != nil {
 		cs.Name, cs.State, cs.Init = name, contract.StateWaiting, init
 		return cs
 	}
 	cs.Status = *rec
-	if !podRunning && cs.State == contract.StateRunning {
+	// The environment is exec's, not status': it holds the values of
+	// Secrets (secretKeyRef, envFrom), which status never shows.
+	cs.Status.Env = nil
+	if !alive && cs.State == contract.StateRunning {
 		// podinit died without recording the end (SIGKILL, machine
 		// terminated): the record is stale, the container is not running.
-		cs.State, cs.Reason, cs.PID = contract.StateTerminated, "PodStopped", 0
+		cs.Status.State, cs.Reason, cs.PID = contract.StateTerminated, "PodStopped", 0
 	}
-	cs.Ready = podRunning && cs.State == contract.StateRunning
+	// podinit's Started and Ready (startup probe, postStart, readiness
+	// probe) hold only while it runs the container.
+	running := alive && cs.Status.State == contract.StateRunning
+	cs.Started = running && rec.Started
+	cs.Ready = running && rec.Ready
+	if init && !running {
+		// The kubelet calls an init container ready once it completed;
+		// a running sidecar is ready as its probes say.
+		cs.Ready = completed(cs.Status)
+	}
+	cs.LastState = cs.Status.Previous()
 	return cs
 }
 

@@ -30,28 +30,45 @@ func (s unitState) running() bool {
 	return s.Active == "active" || s.Active == "activating" || s.Active == "reloading"
 }
 
+// unitStateOf reads the few properties podunit needs, each on its own:
+// asking for all of them makes systemd serialise hundreds (every Exec
+// line, every limit), which `podunit list` would pay for every pod.
 func unitStateOf(ctx context.Context, conn *sd.Conn, name string) (unitState, error) {
-	props, err := conn.GetAllPropertiesContext(ctx, name)
-	if err != nil {
-		return unitState{}, fmt.Errorf("read unit %s: %w", name, err)
+	var st unitState
+	var errs []error
+	get := func(service bool, prop string) any {
+		get := conn.GetUnitPropertyContext
+		if service {
+			get = conn.GetServicePropertyContext
+		}
+		p, err := get(ctx, name, prop)
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		return p.Value.Value()
 	}
-	str := func(k string) string { s, _ := props[k].(string); return s }
-	usec := func(k string) time.Time {
-		if v, ok := props[k].(uint64); ok && v > 0 {
+	str := func(v any) string { s, _ := v.(string); return s }
+	usec := func(v any) time.Time {
+		if v, ok := v.(uint64); ok && v > 0 {
 			return time.UnixMicro(int64(v))
 		}
 		return time.Time{}
 	}
-	st := unitState{
-		Load:    str("LoadState"),
-		Active:  str("ActiveState"),
-		Sub:     str("SubState"),
-		Result:  str("Result"),
-		Since:   usec("StateChangeTimestamp"),
-		Started: usec("ExecMainStartTimestamp"),
+	st.Load = str(get(false, "LoadState"))
+	st.Active = str(get(false, "ActiveState"))
+	st.Sub = str(get(false, "SubState"))
+	st.Since = usec(get(false, "StateChangeTimestamp"))
+	if st.Load == "loaded" {
+		// A unit that is not loaded has no Service interface to ask.
+		st.Result = str(get(true, "Result"))
+		st.Started = usec(get(true, "ExecMainStartTimestamp"))
+		st.Restarts, _ = get(true, "NRestarts").(uint32)
+		st.MainPID, _ = get(true, "MainPID").(uint32)
 	}
-	st.Restarts, _ = props["NRestarts"].(uint32)
-	st.MainPID, _ = props["MainPID"].(uint32)
+	if len(errs) > 0 {
+		return unitState{}, fmt.Errorf("read unit %s: %w", name, errors.Join(errs...))
+	}
 	return st, nil
 }
 

@@ -11,7 +11,7 @@ import (
 type Lock struct{ *flock.Lock }
 
 // Lock takes the pod's exclusive lock, waiting for another podunit process
-// that holds it. Locks live on /run, so a reboot frees them.
+// that holds it. Locks live on /run (layout.LocksDir), so a reboot frees them.
 func (s *Store) Lock(name string) (*Lock, error) {
 	path := filepath.Join(s.LockDir, name+".lock")
 	for {

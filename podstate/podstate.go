@@ -1,12 +1,6 @@
 // Package podstate owns a pod's state on disk: the applied spec (canonical
 // JSON and its hash), the directories the pod runs from, and the per-pod
-// lock every writer takes.
-//
-//	<state>/pods/<pod>/spec.json   canonical applied spec
-//	<state>/pods/<pod>/spec.sha256 its hash
-//	<state>/pods/<pod>/root/       nspawn's directory
-//	<state>/pods/<pod>/run/        bound at /.podunit in the pod
-//	/run/podunit/locks/<pod>.lock  flock held while changing the pod
+// lock every writer takes. The paths are internal/layout's.
 package podstate
 
 import (
@@ -20,6 +14,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
+
+	"github.com/podunit/podunit/internal/atomicfile"
+	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
@@ -35,7 +33,7 @@ type Store struct {
 
 // New returns the store for a host layout.
 func New(h units.Host) *Store {
-	return &Store{Host: h, LockDir: "/run/podunit/locks"}
+	return &Store{Host: h, LockDir: h.LocksDir()}
 }
 
 // Applied is a pod as it was last applied.
@@ -53,13 +51,18 @@ type Meta struct {
 	// Origin is empty for pods from apply, "generator" for pods from
 	// manifests in /etc/podunit/pods.
 	Origin string `json:"origin,omitempty"`
+	// Persistent pods were made by apply (without --transient): podunit
+	// restore starts them again after a reboot, as the kubelet brings
+	// back the pods bound to its node.
+	Persistent bool `json:"persistent,omitempty"`
+	// UID is the pod's metadata.uid (Kubernetes gives every pod one);
+	// empty for state written before podunit kept it.
+	UID string `json:"uid,omitempty"`
 }
-
-func (s *Store) podsDir() string { return filepath.Join(s.Host.StateDir, "pods") }
 
 // Names lists pods that have state, sorted.
 func (s *Store) Names() ([]string, error) {
-	ents, err := os.ReadDir(s.podsDir())
+	ents, err := os.ReadDir(s.Host.PodsDir())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -69,7 +72,7 @@ func (s *Store) Names() ([]string, error) {
 	var names []string
 	for _, e := range ents {
 		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			if _, err := os.Stat(filepath.Join(s.podsDir(), e.Name(), "spec.json")); err == nil {
+			if _, err := os.Stat(s.Host.SpecFile(e.Name())); err == nil {
 				names = append(names, e.Name())
 			}
 		}
@@ -80,27 +83,26 @@ func (s *Store) Names() ([]string, error) {
 
 // Load reads the applied spec of a pod.
 func (s *Store) Load(name string) (*Applied, error) {
-	dir := s.Host.PodDir(name)
-	b, err := os.ReadFile(filepath.Join(dir, "spec.json"))
+	b, err := os.ReadFile(s.Host.SpecFile(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("pod %q: %w", name, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read pod %q: %w", name, err)
 	}
-	pods, err := pod.Decode(filepath.Join(dir, "spec.json"), bytes.NewReader(b))
+	pods, err := pod.Decode(s.Host.SpecFile(name), bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("stored spec of pod %q: %w", name, err)
 	}
 	if len(pods) != 1 {
 		return nil, fmt.Errorf("stored spec of pod %q holds %d pods", name, len(pods))
 	}
-	h, err := os.ReadFile(filepath.Join(dir, "spec.sha256"))
+	h, err := os.ReadFile(s.Host.HashFile(name))
 	if err != nil {
 		return nil, fmt.Errorf("read pod %q hash: %w", name, err)
 	}
 	a := &Applied{Pod: pods[0], Hash: strings.TrimSpace(string(h)), Meta: Meta{Unit: units.Name(name)}}
-	if b, err := os.ReadFile(filepath.Join(dir, "meta.json")); err == nil {
+	if b, err := os.ReadFile(s.Host.MetaFile(name)); err == nil {
 		if err := json.Unmarshal(b, &a.Meta); err != nil {
 			return nil, fmt.Errorf("read pod %q meta: %w", name, err)
 		}
@@ -120,15 +122,19 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hash of pod %q: %w", p.Metadata.Name, err)
 	}
-	if err := os.MkdirAll(s.podsDir(), 0o700); err != nil {
+	if err := os.MkdirAll(s.Host.PodsDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("create pods directory: %w", err)
 	}
-	tmp, err := os.MkdirTemp(s.podsDir(), ".new-"+p.Metadata.Name+"-")
+	tmp, err := os.MkdirTemp(s.Host.PodsDir(), ".new-"+p.Metadata.Name+"-")
 	if err != nil {
 		return nil, fmt.Errorf("create pod directory: %w", err)
 	}
 	if meta.Unit == "" {
 		meta.Unit = units.Name(p.Metadata.Name)
+	}
+	if meta.UID == "" {
+		// A pod deleted and applied again is a new pod.
+		meta.UID = uuid.NewString()
 	}
 	if err := writeState(tmp, canon, hash, meta); err != nil {
 		os.RemoveAll(tmp)
@@ -138,24 +144,65 @@ func (s *Store) Save(p *pod.Pod, meta Meta) (*Applied, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("install pod %q state: %w", p.Metadata.Name, err)
 	}
+	// The applied spec is what the generator brings back after a power
+	// loss: the rename must be on disk before apply reports success.
+	if err := atomicfile.SyncDir(s.Host.PodsDir()); err != nil {
+		return nil, fmt.Errorf("install pod %q state: sync: %w", p.Metadata.Name, err)
+	}
 	return &Applied{Pod: p, Hash: hash, Meta: meta}, nil
 }
 
+// SetMeta replaces an applied pod's meta record in place.
+func (s *Store) SetMeta(name string, meta Meta) error {
+	m, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(s.Host.MetaFile(name), m, atomicfile.Options{Perm: 0o600, Durable: true}); err != nil {
+		return fmt.Errorf("pod %q meta: %w", name, err)
+	}
+	return nil
+}
+
+// writeState writes the files of a new state directory, each synced, and
+// then the directory itself, so the rename that installs it publishes
+// complete files even across a power loss.
 func writeState(dir string, canon []byte, hash string, meta Meta) error {
 	m, err := json.Marshal(meta)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "meta.json"), m, 0o600); err != nil {
-		return fmt.Errorf("write meta: %w", err)
+	for _, f := range []struct {
+		name, what string
+		data       []byte
+	}{
+		{layout.MetaName, "meta", m},
+		{layout.SpecName, "spec", append(canon, '\n')},
+		{layout.HashName, "spec hash", []byte(hash + "\n")},
+	} {
+		if err := writeSynced(filepath.Join(dir, f.name), f.data); err != nil {
+			return fmt.Errorf("write %s: %w", f.what, err)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "spec.json"), append(canon, '\n'), 0o600); err != nil {
-		return fmt.Errorf("write spec: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "spec.sha256"), []byte(hash+"\n"), 0o600); err != nil {
-		return fmt.Errorf("write spec hash: %w", err)
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return fmt.Errorf("sync pod state: %w", err)
 	}
 	return nil
+}
+
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Remove deletes everything the pod has on disk. It refuses to follow a

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podunit/podunit/internal/layout"
 	"github.com/podunit/podunit/units"
 )
 
@@ -19,7 +20,7 @@ func TestMountPoints(t *testing.T) {
 // TestLockExcludes: a second Lock waits for the first, including across a
 // Release that removes the lock file.
 func TestLockExcludes(t *testing.T) {
-	s := &Store{Host: units.Host{StateDir: t.TempDir()}, LockDir: t.TempDir()}
+	s := &Store{Host: units.Host{Layout: layout.Layout{StateDir: t.TempDir()}}, LockDir: t.TempDir()}
 	l, err := s.Lock("web")
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +53,7 @@ func TestLockExcludes(t *testing.T) {
 // TestHostLockIsNotAPodLock: a pod named like a host-wide lock must not
 // share its file, or apply would wait on itself.
 func TestHostLockIsNotAPodLock(t *testing.T) {
-	s := &Store{Host: units.Host{StateDir: t.TempDir()}, LockDir: t.TempDir()}
+	s := &Store{Host: units.Host{Layout: layout.Layout{StateDir: t.TempDir()}}, LockDir: t.TempDir()}
 	pl, err := s.Lock("ports")
 	if err != nil {
 		t.Fatal(err)

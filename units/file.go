@@ -63,15 +63,11 @@ func CompileFile(p *pod.Pod, h Host, o FileOptions) (*Unit, error) {
 		u.instance = true
 		// The unit carries the pod as written; prepare names it after the
 		// instance.
-		spec, err := EncodeSpec(p)
+		spec, err := Spec(p)
 		if err != nil {
 			return nil, err
 		}
-		for i, a := range u.ExecStartPre[0].Argv {
-			if strings.HasPrefix(a, "--spec=") {
-				u.ExecStartPre[0].Argv[i] = "--spec=" + spec
-			}
-		}
+		u.Credentials = []Credential{{ID: SpecCredential, Data: spec}}
 	}
 	if o.Origin != "" {
 		// Before the pod name, the last word of the prepare command.

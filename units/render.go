@@ -3,8 +3,10 @@ package units
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/coreos/go-systemd/v22/unit"
@@ -34,6 +36,12 @@ func envFiles(paths []string) []envFile {
 	return out
 }
 
+// credential is the D-Bus shape of SetCredential=: (say) — id, data.
+type credential struct {
+	ID   string
+	Data []byte
+}
+
 // exitStatusSet is the D-Bus shape of RestartPreventExitStatus=: (aiai) —
 // exit codes, then signals.
 type exitStatusSet struct {
@@ -49,7 +57,7 @@ func execList(cmds ...Command) []execCommand {
 	for _, c := range cmds {
 		argv := make([]string, len(c.Argv))
 		for i, a := range c.Argv {
-			argv[i] = escapeVars(a)
+			argv[i] = c.escapeVars(a)
 		}
 		out = append(out, execCommand{Path: c.Argv[0], Argv: argv, IgnoreFailure: c.IgnoreFailure})
 	}
@@ -77,6 +85,7 @@ func (u *Unit) Properties() []sd.Property {
 		prop("KillMode", u.KillMode),
 		prop("Environment", u.Environment),
 		prop("EnvironmentFiles", envFiles(u.EnvironmentFiles)),
+		prop("SetCredential", credentials(u.Credentials)),
 		prop("ExecStartPre", execList(u.ExecStartPre...)),
 		prop("ExecStart", execList(u.ExecStart)),
 		prop("ExecStopPost", execList(u.ExecStopPost...)),
@@ -86,9 +95,15 @@ func (u *Unit) Properties() []sd.Property {
 		prop("TimeoutStartUSec", u.TimeoutStartSec*1e6),
 		prop("TimeoutStopUSec", u.TimeoutStopSec*1e6),
 		prop("TasksMax", u.TasksMax),
+		prop("CPUWeight", u.CPUWeight),
+		prop("LogRateLimitIntervalUSec", uint64(u.LogRateLimit.Interval.Microseconds())),
+		prop("LogRateLimitBurst", u.LogRateLimit.Burst),
 	}
 	if u.MemoryMax > 0 {
 		props = append(props, prop("MemoryMax", u.MemoryMax))
+	}
+	if u.MemoryLow > 0 {
+		props = append(props, prop("MemoryLow", u.MemoryLow))
 	}
 	if u.CPUQuotaPercent > 0 {
 		// CPUQuotaPerSecUSec is CPU time allowed per second of wall time.
@@ -126,6 +141,9 @@ func (u *Unit) Options() []*unit.UnitOption {
 	for _, f := range u.EnvironmentFiles {
 		opts = append(opts, o("Service", "EnvironmentFile", "-"+f))
 	}
+	for _, c := range u.Credentials {
+		opts = append(opts, o("Service", "SetCredential", c.ID+":"+credentialText(c.Data)))
+	}
 	for _, c := range u.ExecStartPre {
 		opts = append(opts, o("Service", "ExecStartPre", execLine(c)))
 	}
@@ -144,9 +162,15 @@ func (u *Unit) Options() []*unit.UnitOption {
 		o("Service", "TimeoutStartSec", strconv.FormatUint(u.TimeoutStartSec, 10)),
 		o("Service", "TimeoutStopSec", strconv.FormatUint(u.TimeoutStopSec, 10)),
 		o("Service", "TasksMax", strconv.FormatUint(u.TasksMax, 10)),
+		o("Service", "CPUWeight", strconv.FormatUint(u.CPUWeight, 10)),
+		o("Service", "LogRateLimitIntervalSec", timeSpan(u.LogRateLimit.Interval)),
+		o("Service", "LogRateLimitBurst", strconv.FormatUint(uint64(u.LogRateLimit.Burst), 10)),
 	)
 	if u.MemoryMax > 0 {
 		opts = append(opts, o("Service", "MemoryMax", strconv.FormatUint(u.MemoryMax, 10)))
+	}
+	if u.MemoryLow > 0 {
+		opts = append(opts, o("Service", "MemoryLow", strconv.FormatUint(u.MemoryLow, 10)))
 	}
 	if u.CPUQuotaPercent > 0 {
 		opts = append(opts, o("Service", "CPUQuota", fmt.Sprintf("%d%%", u.CPUQuotaPercent)))
@@ -173,10 +197,38 @@ func (u *Unit) File() (string, error) {
 	return text, nil
 }
 
+func credentials(cs []Credential) []credential {
+	out := make([]credential, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, credential(c))
+	}
+	return out
+}
+
+// credentialText is data as SetCredential= reads it from a unit file:
+// systemd C-unescapes the value, so a backslash is doubled, and what a
+// line cannot hold (control bytes, a trailing space, which systemd
+// strips) is written as \xNN. % is written as \x25 too: systemd 252
+// resolves no specifiers in the value, and this way no version can.
+func credentialText(data []byte) string {
+	var b strings.Builder
+	for i, c := range data {
+		switch {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '%' || c < 0x20 || c == 0x7f || (c == ' ' && i == len(data)-1):
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 func execLine(c Command) string {
 	parts := make([]string, 0, len(c.Argv))
 	for _, a := range c.Argv {
-		parts = append(parts, quoteArg(a))
+		parts = append(parts, c.quoteArg(a))
 	}
 	line := strings.Join(parts, " ")
 	if c.IgnoreFailure {
@@ -188,21 +240,25 @@ func execLine(c Command) string {
 // quoteArg quotes one word the way systemd.service(5) command lines parse
 // it: specifiers (%) and variables ($) are escaped so the value reaches
 // the process unchanged.
-func quoteArg(s string) string {
-	if s == "$"+SELinuxArgsVar {
+func (c Command) quoteArg(s string) string {
+	if c.expands(s) {
 		return s // expands to zero or more arguments: not one quoted word
 	}
-	return quoteWord(escapeVars(s))
+	return quoteWord(c.escapeVars(s))
 }
 
 // escapeVars doubles every "$" of a command word, so systemd passes it on
-// unexpanded, except in the one word meant to expand (to zero or more
-// arguments): $PODUNIT_NSPAWN_SELINUX.
-func escapeVars(s string) string {
-	if s == "$"+SELinuxArgsVar {
+// unexpanded, except in a word meant to expand (Command.Expand).
+func (c Command) escapeVars(s string) string {
+	if c.expands(s) {
 		return s
 	}
 	return strings.ReplaceAll(s, "$", "$$")
+}
+
+func (c Command) expands(word string) bool {
+	name, ok := strings.CutPrefix(word, "$")
+	return ok && slices.Contains(c.Expand, name)
 }
 
 // quoteWord quotes one word for a unit file, with specifiers escaped.
@@ -220,4 +276,12 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// timeSpan writes d as systemd.time(7) reads it.
+func timeSpan(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 }

@@ -5,6 +5,8 @@
 // Everything here is pure: no D-Bus, no files.
 package units
 
+import "time"
+
 // Unit is the compiled form of one pod: every setting podunit gives its
 // service, in systemd's own vocabulary.
 type Unit struct {
@@ -23,9 +25,12 @@ type Unit struct {
 	// EnvironmentFiles are read (when they exist) just before each
 	// command runs, so ExecStartPre can set variables for ExecStart.
 	EnvironmentFiles []string
-	ExecStartPre     []Command
-	ExecStart        Command
-	ExecStopPost     []Command
+	// Credentials reach every command of the unit as files in
+	// $CREDENTIALS_DIRECTORY (SetCredential=).
+	Credentials  []Credential
+	ExecStartPre []Command
+	ExecStart    Command
+	ExecStopPost []Command
 
 	Restart string
 	// RestartSec is the pause before systemd restarts a pod whose podinit
@@ -42,6 +47,13 @@ type Unit struct {
 	// CPUQuotaPercent is CPUQuota= in percent of one CPU (150 = 1.5 CPUs).
 	CPUQuotaPercent uint64
 	TasksMax        uint64
+	// CPUWeight= (1-10000; always set) and MemoryLow= (zero: unset)
+	// come from the containers' requests.
+	CPUWeight uint64
+	MemoryLow uint64
+
+	// LogRateLimit is journald's limit for the unit's log lines.
+	LogRateLimit LogRateLimit
 
 	// Only unit files carry these: systemd has no [Install] or fleet
 	// placement for transient units.
@@ -53,11 +65,29 @@ type Unit struct {
 	instance bool
 }
 
+// Credential is one SetCredential=: data systemd hands to the unit's
+// commands without a command line or environment variable.
+type Credential struct {
+	ID   string
+	Data []byte
+}
+
+// LogRateLimit is LogRateLimitIntervalSec= and LogRateLimitBurst=: at
+// most Burst lines per Interval; a zero Interval turns the limit off.
+type LogRateLimit struct {
+	Interval time.Duration
+	Burst    uint32
+}
+
 // Command is one Exec*= line.
 type Command struct {
 	Argv []string
 	// IgnoreFailure is systemd's "-" prefix: a non-zero exit is not a failure.
 	IgnoreFailure bool
+	// Expand names variables whose "$NAME" words systemd is meant to
+	// expand (to zero or more arguments): written as they are. Every
+	// other "$" reaches the process unchanged.
+	Expand []string
 }
 
 // Name returns the unit name of a pod.

@@ -40,12 +40,13 @@ capability bounding set and no_new_privs. Its exit status is the command's.`,
 				return err
 			}
 			ctx, stop := signalContext()
-			t, err := m.ExecTarget(ctx, args[0], container)
-			stop()
-			if err != nil {
-				return err
+			defer stop()
+			start := func(argv []string, stdio enter.Stdio) (*os.Process, error) {
+				// Once the command runs, signals are its business.
+				defer stop()
+				return m.Exec(ctx, args[0], container, argv, stdio)
 			}
-			code, err := runExec(t, args[1:], stdin, tty)
+			code, err := runExec(start, args[1:], stdin, tty)
 			if err != nil {
 				return err
 			}
@@ -62,9 +63,12 @@ capability bounding set and no_new_privs. Its exit status is the command's.`,
 	return cmd
 }
 
-func runExec(t enter.Target, argv []string, withStdin, withTTY bool) (int, error) {
+// starter starts the command in the container (pods.Manager.Exec).
+type starter func(argv []string, stdio enter.Stdio) (*os.Process, error)
+
+func runExec(start starter, argv []string, withStdin, withTTY bool) (int, error) {
 	if withTTY {
-		return runExecTTY(t, argv, withStdin)
+		return runExecTTY(start, argv, withStdin)
 	}
 	in := os.Stdin
 	if !withStdin {
@@ -75,14 +79,14 @@ func runExec(t enter.Target, argv []string, withStdin, withTTY bool) (int, error
 		defer devnull.Close()
 		in = devnull
 	}
-	p, err := enter.Start(t, argv, enter.Stdio{In: in, Out: os.Stdout, Err: os.Stderr})
+	p, err := start(argv, enter.Stdio{In: in, Out: os.Stdout, Err: os.Stderr})
 	if err != nil {
 		return 0, err
 	}
 	return wait(p)
 }
 
-func runExecTTY(t enter.Target, argv []string, withStdin bool) (int, error) {
+func runExecTTY(start starter, argv []string, withStdin bool) (int, error) {
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		return 0, fmt.Errorf("allocate a terminal: %w", err)
@@ -109,7 +113,7 @@ func runExecTTY(t enter.Target, argv []string, withStdin bool) (int, error) {
 			}
 		}
 	}
-	p, err := enter.Start(t, argv, enter.Stdio{In: tty, Out: tty, Err: tty, TTY: true})
+	p, err := start(argv, enter.Stdio{In: tty, Out: tty, Err: tty, TTY: true})
 	tty.Close()
 	if err != nil {
 		return 0, err

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podunit/podunit/images"
+	"github.com/podunit/podunit/internal/crashpoint"
 )
 
 // collector is one part of `podunit gc`. Each removes what podunit state
@@ -22,6 +23,7 @@ type collector struct {
 var gcCollectors = []collector{
 	{name: "networks", run: collectNetworks},
 	{name: "isolation", run: collectIsolation},
+	{name: "volumes", run: collectProjected},
 	{name: "images", run: collectImages},
 }
 
@@ -52,6 +54,7 @@ commands work.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var errs []error
 			for _, c := range gcCollectors {
+				crashpoint.Hit("gc/" + c.name)
 				if err := c.run(g, all, cmd.OutOrStdout()); err != nil {
 					errs = append(errs, fmt.Errorf("gc %s: %w", c.name, err))
 				}

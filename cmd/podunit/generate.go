@@ -34,6 +34,9 @@ func runGenerator(args []string) int {
 	}
 	res := generator.Generate(generator.Dirs, h)
 	lost := false
+	for _, w := range res.Warnings {
+		lost = !reportAt(journal.PriWarning, "podunit-generator: warning: "+w.String()) || lost
+	}
 	for _, e := range res.Errors {
 		lost = !report("podunit-generator: "+e.Error()) || lost
 	}
@@ -59,8 +62,10 @@ daemon-reload: a podunit-<pod>.service for every pod manifest in
 replaces one of the same name), and every manifest it would skip, with
 the reason. With DIR arguments it reads those directories instead. It needs
 no root and changes nothing; it exits 1 if a manifest would be skipped.
-With -q it prints only the errors (the generator's report unit runs it so
-at boot where it could not log them itself).`,
+Warnings (fields a single host treats differently from a cluster) are
+printed too. With -q it prints only the errors and warnings (the
+generator's report unit runs it so at boot where it could not log them
+itself).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !dryRun {
 				return fmt.Errorf("generate only has --dry-run; systemd runs the generator itself (installed as %s)", generatorName)
@@ -83,6 +88,9 @@ at boot where it could not log them itself).`,
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "# %s\n%s", u.Unit.Name, u.Text)
 			}
+			for _, w := range res.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "Warning:", w)
+			}
 			for _, e := range res.Errors {
 				fmt.Fprintln(cmd.ErrOrStderr(), "error:", e)
 			}
@@ -102,10 +110,13 @@ at boot where it could not log them itself).`,
 // reads once it starts (boot); and stderr, for a generator run by hand
 // (systemd 252 sends a generator's stderr nowhere). It says whether the
 // message reached a log.
-func report(msg string) bool {
+func report(msg string) bool { return reportAt(journal.PriErr, msg) }
+
+// reportAt is report at a given priority.
+func reportAt(pri journal.Priority, msg string) bool {
 	fmt.Fprintln(os.Stderr, msg)
 	if journal.Enabled() {
-		if journal.Send(msg, journal.PriErr, map[string]string{"SYSLOG_IDENTIFIER": generatorName}) == nil {
+		if journal.Send(msg, pri, map[string]string{"SYSLOG_IDENTIFIER": generatorName}) == nil {
 			return true
 		}
 	}
@@ -115,8 +126,8 @@ func report(msg string) bool {
 	}
 	defer f.Close()
 	for _, line := range strings.Split(msg, "\n") {
-		// <3> is the error level; one write is one kernel log record.
-		if _, err := fmt.Fprintf(f, "<3>%s: %s\n", generatorName, line); err != nil {
+		// <N> is the level; one write is one kernel log record.
+		if _, err := fmt.Fprintf(f, "<%d>%s: %s\n", pri, generatorName, line); err != nil {
 			return false
 		}
 	}

@@ -30,12 +30,12 @@ func (r imageResolver) Resolve(ref string) (*plan.Image, error) {
 	return planImage(img), nil
 }
 
-func (r imageResolver) Pull(ctx context.Context, ref string) (*plan.Image, error) {
+func (r imageResolver) Pull(ctx context.Context, ref string, secrets [][]byte) (*plan.Image, error) {
 	pol, err := images.LoadPolicy(images.PolicyPaths)
 	if err != nil {
 		return nil, err
 	}
-	imgs, err := r.s.Pull(ctx, ref, images.PullOptions{Policy: pol, Progress: r.progress})
+	imgs, err := r.s.Pull(ctx, ref, images.PullOptions{Policy: pol, Progress: r.progress, PullSecrets: secrets})
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +52,8 @@ func newImageCmd(g *globals) *cobra.Command {
 		Aliases: []string{"images"},
 		Short:   "Manage the local image store",
 	}
-	cmd.AddCommand(newImagePullCmd(g), newImageLoadCmd(g), newImageListCmd(g), newImageInspectCmd(g),
-		newImageRmCmd(g), newImagePruneCmd(g))
+	cmd.AddCommand(rootOnly(newImagePullCmd(g)), rootOnly(newImageLoadCmd(g)), newImageListCmd(g), newImageInspectCmd(g),
+		rootOnly(newImageRmCmd(g)), rootOnly(newImagePruneCmd(g)), rootOnly(newImageVerifyCmd(g)))
 	return cmd
 }
 

@@ -89,17 +89,22 @@ func printImageDetail(cmd *cobra.Command, d imageDetail) {
 	fmt.Fprintf(tw, "Env:\t%q\n", d.Config.Env)
 	fmt.Fprintf(tw, "WorkingDir:\t%s\n", d.Config.WorkingDir)
 	fmt.Fprintf(tw, "User:\t%s\n", d.Config.User)
-	fmt.Fprintf(tw, "Layers:\t\n")
-	for _, l := range d.Layers {
-		fmt.Fprintf(tw, "  %s\t%s\n", l.DiffID, l.Path)
-	}
 	fmt.Fprintf(tw, "Signatures:\t%d\n", len(d.Signatures))
+	// The layer and signature rows are a table of their own: sharing the
+	// labels' column would pad every label to a digest's width.
+	tw.Flush()
+	fmt.Fprintln(cmd.OutOrStdout(), "Layers:")
+	for _, l := range d.Layers {
+		fmt.Fprintf(cmd.OutOrStdout(), "  %s  %s\n", l.DiffID, l.Path)
+	}
+	if len(d.Signatures) > 0 {
+		fmt.Fprintln(cmd.OutOrStdout(), "Signature checks:")
+	}
 	for _, sg := range d.Signatures {
 		state := "verified"
 		if !sg.Verified {
 			state = "not verified: " + sg.Error
 		}
-		fmt.Fprintf(tw, "  %s\t%s by %s for %s (%s)\n", sg.Type, state, sg.Signer, sg.Identity, sg.Source)
+		fmt.Fprintf(cmd.OutOrStdout(), "  %s: %s by %s for %s (%s)\n", sg.Type, state, sg.Signer, sg.Identity, sg.Source)
 	}
-	tw.Flush()
 }

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/spf13/cobra"
 
 	"github.com/podunit/podunit/pods"
+	"github.com/podunit/podunit/units"
 )
 
 // newInternalCmd holds the steps systemd runs inside a pod's unit. They
@@ -29,10 +34,12 @@ func newInternalCmd(g *globals) *cobra.Command {
 				return err
 			}
 			o.Unit = ownUnit
+			if o.Spec, err = unitSpec(); err != nil {
+				return err
+			}
 			return m.Prepare(args[0], o)
 		},
 	}
-	prepare.Flags().StringVar(&o.Spec, "spec", "", "the pod, as units.EncodeSpec writes it")
 	prepare.Flags().StringVar(&o.Origin, "origin", "", "who made the unit (generator)")
 	cmd.AddCommand(prepare, &cobra.Command{
 		Use:   "cleanup POD",
@@ -47,6 +54,23 @@ func newInternalCmd(g *globals) *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// unitSpec is the pod the unit carries, from the credential systemd hands
+// its commands; nil outside a unit (prepare run by hand).
+func unitSpec() ([]byte, error) {
+	dir := os.Getenv("CREDENTIALS_DIRECTORY")
+	if dir == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, units.SpecCredential))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the pod's spec from the unit's credentials: %w", err)
+	}
+	return b, nil
 }
 
 // ownUnit asks systemd which unit this process runs in: for an instance of

@@ -18,7 +18,7 @@ func newListCmd(g *globals) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:     "list",
-		Aliases: []string{"ls", "get"},
+		Aliases: []string{"ls"},
 		Short:   "List pods",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -47,17 +47,19 @@ func newListCmd(g *globals) *cobra.Command {
 
 func printPodTable(w io.Writer, list []*pods.PodStatus, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
-	head := "NAME\tSTATUS\tCONTAINERS\tRESTARTS\tAGE"
+	head := "NAME\tREADY\tSTATUS\tRESTARTS\tAGE"
 	if wide {
 		head += "\tIP\tNAMESPACE\tUNIT\tMACHINE\tIMAGES"
 	}
 	fmt.Fprintln(tw, head)
+	now := time.Now()
 	for _, s := range list {
 		age := "-"
 		if s.StartedAt != nil {
-			age = humanDuration(time.Since(*s.StartedAt))
+			age = humanDuration(now.Sub(*s.StartedAt))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d\t%s", s.Name, s.Status, s.Ready(), len(s.Containers), s.Restarts, age)
+		ready, total := s.ReadyCount()
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s", s.Name, ready, total, s.Display(), restartsColumn(s.Restarts, s.LastRestart, now), age)
 		if wide {
 			machine := "-"
 			if s.Machine != nil {
@@ -111,6 +113,15 @@ func humanDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// restartsColumn is kubectl's RESTARTS: the count, and how long ago the
+// latest restarted instance ended.
+func restartsColumn(n int, last *time.Time, now time.Time) string {
+	if n == 0 || last == nil {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d (%s ago)", n, humanDuration(now.Sub(*last)))
 }
 
 // podIP is kubectl's IP column: the pod's addresses, "host" for a

@@ -23,9 +23,14 @@ func newLogsCmd(g *globals) *cobra.Command {
 the host journal (the same lines as
 journalctl _SYSTEMD_UNIT=podunit-POD.service CONTAINER_NAME=C). It works while
 the pod runs and after it stopped. Without -c, a pod with one container
-shows that container; a pod with several needs -c or --all-containers.`,
+shows that container; a pod with several needs -c or --all-containers.
+It shows every instance of the container in this pod (each restart), but
+none of an earlier pod of the same name; --previous shows only the
+instance before the current one (while the container waits to restart,
+the one that just ended), as kubectl logs --previous does.`,
 		Example: `  podunit logs web
   podunit logs web -c app -f --tail 20
+  podunit logs web -c app --previous
   podunit logs web --all-containers --since "10 min ago"`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completePods(g),
@@ -71,6 +76,7 @@ shows that container; a pod with several needs -c or --all-containers.`,
 	f.StringVarP(&container, "container", "c", "", "container to show")
 	f.BoolVar(&all, "all-containers", false, "show every container, each line prefixed with [container]")
 	f.BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines")
+	f.BoolVarP(&o.Previous, "previous", "p", false, "show the previous instance of the container (after a restart)")
 	f.StringVar(&o.Since, "since", "", `only lines newer than this (journalctl --since syntax: "10 min ago", "2026-11-24 10:00:00")`)
 	f.IntVar(&o.Tail, "tail", -1, "only the last N lines (-1: all)")
 	f.BoolVar(&prefix, "prefix", false, "prefix each line with [container]")

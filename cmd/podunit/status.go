@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/podunit/podunit/contract"
 	"github.com/podunit/podunit/pods"
 )
 
@@ -57,28 +58,77 @@ func printStatus(w io.Writer, s *pods.PodStatus) {
 	fmt.Fprintf(w, "Network:      %s\n", s.Network)
 	fmt.Fprintf(w, "IP:           %s\n", podIP(s))
 	fmt.Fprintf(w, "Pod restarts: %d\n", s.PodRestart)
+	fmt.Fprintln(w, "Conditions:")
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TYPE\tSTATUS\tSINCE\tREASON")
+	for _, c := range s.Conditions {
+		why := c.Reason
+		if c.Message != "" {
+			why += ": " + c.Message
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Type, c.Status, timeOrDash(c.LastTransitionTime), dash(why))
+	}
+	tw.Flush()
 	section := func(title string, cs []pods.ContainerStatus) {
 		if len(cs) == 0 {
 			return
 		}
 		fmt.Fprintf(w, "%s:\n", title)
-		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "  NAME\tSTATE\tREASON\tEXIT\tRESTARTS\tSTARTED\tFINISHED\tIMAGE")
 		for _, c := range cs {
-			exit := "-"
-			if c.ExitCode != nil {
-				exit = fmt.Sprint(*c.ExitCode)
+			fmt.Fprintf(w, "  %s:\n", c.Name)
+			tw := tabwriter.NewWriter(w, 0, 8, 1, ' ', 0)
+			fmt.Fprintf(tw, "    Image:\t%s\n", c.Image)
+			fmt.Fprintf(tw, "    State:\t%s\n", c.Status.State)
+			switch c.Status.State {
+			case contract.StateRunning:
+				fmt.Fprintf(tw, "      Started:\t%s\n", c.StartedAt)
+			case contract.StateWaiting:
+				fmt.Fprintf(tw, "      Reason:\t%s\n", dash(c.Reason))
+			default:
+				if t, ok := c.Status.Ended(); ok {
+					termination(tw, t)
+				}
 			}
-			if c.Signal != "" {
-				exit += " (" + c.Signal + ")"
+			if c.LastState != nil {
+				fmt.Fprintf(tw, "    Last State:\t%s\n", contract.StateTerminated)
+				termination(tw, *c.LastState)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", c.Name, c.State, dash(c.Reason), exit,
-				c.RestartCount, dash(c.StartedAt), dash(c.FinishedAt), c.Image)
+			fmt.Fprintf(tw, "    Ready:\t%s\n", boolWord(c.Ready))
+			fmt.Fprintf(tw, "    Started:\t%s\n", boolWord(c.Started))
+			fmt.Fprintf(tw, "    Restart Count:\t%d\n", c.RestartCount)
+			tw.Flush()
 		}
-		tw.Flush()
 	}
 	section("Init containers", s.Init)
 	section("Containers", s.Containers)
+}
+
+// termination prints how an instance ended, as kubectl describe does.
+func termination(w io.Writer, t contract.Termination) {
+	fmt.Fprintf(w, "      Reason:\t%s\n", dash(t.Reason))
+	if t.Message != "" {
+		fmt.Fprintf(w, "      Message:\t%s\n", t.Message)
+	}
+	fmt.Fprintf(w, "      Exit Code:\t%d\n", t.ExitCode)
+	if t.Signal != "" {
+		fmt.Fprintf(w, "      Signal:\t%s\n", t.Signal)
+	}
+	fmt.Fprintf(w, "      Started:\t%s\n", dash(t.StartedAt))
+	fmt.Fprintf(w, "      Finished:\t%s\n", dash(t.FinishedAt))
+}
+
+func boolWord(b bool) string {
+	if b {
+		return pods.ConditionTrue
+	}
+	return pods.ConditionFalse
+}
+
+func timeOrDash(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.RFC3339)
 }
 
 func dash(s string) string {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/units"
 )
 
@@ -29,10 +28,11 @@ It needs no root and changes nothing.`,
 			if len(files) == 0 {
 				return fmt.Errorf("unit needs -f FILE, DIR or -")
 			}
-			list, err := pod.DecodeFiles(files, cmd.InOrStdin())
+			list, _, err := decodeManifests(files, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
+			printWarnings(cmd.ErrOrStderr(), list)
 			h, err := g.host()
 			if err != nil {
 				return err

@@ -130,6 +130,7 @@ type Host struct {
 	scratch string
 	logPath string
 	overlay bool
+	cgroups *hostCgroups // its own, so that hosts booted at once stay apart
 
 	mu      sync.Mutex
 	nspawn  *exec.Cmd
@@ -336,7 +337,19 @@ func (h *Host) boot(ctx context.Context) error {
 	h.mu.Lock()
 	h.boots++
 	fmt.Fprintf(logFile, "=== testhost: boot %d of %s: systemd-nspawn %s\n", h.boots, h.name, strings.Join(h.nspawnArgs(), " "))
-	cmd := exec.Command("systemd-nspawn", h.nspawnArgs()...)
+	if h.cgroups == nil {
+		if h.cgroups, err = newHostCgroups(h.name); err != nil {
+			h.mu.Unlock()
+			return err
+		}
+	}
+	if err := h.cgroups.create(); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	// A shell joins the host's cgroups, then becomes nspawn.
+	cmd := exec.Command("/bin/sh", append([]string{"-c", `for f in $TESTHOST_CGROUPS; do echo $$ > "$f" || exit 1; done; exec systemd-nspawn "$@"`, "sh"}, h.nspawnArgs()...)...)
+	cmd.Env = append(os.Environ(), "TESTHOST_CGROUPS="+strings.Join(h.cgroups.procsFiles(), " "))
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group, so a ^C aimed at `go test` does not reach
 	// nspawn before our cleanup has powered the host off.
@@ -586,6 +599,11 @@ func (h *Host) shutdown(remove bool) error {
 	}
 	if err := unmountUnder(h.dir); err != nil {
 		errs = append(errs, err)
+	}
+	if h.cgroups != nil {
+		if err := h.cgroups.remove(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if remove && len(errs) == 0 {
 		if err := h.removeDir(); err != nil {
