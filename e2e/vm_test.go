@@ -89,6 +89,48 @@ spec:
 		e.must("podunit", "delete", "mem")
 	})
 
+	t.Run("per-container memory limit", func(t *testing.T) {
+		e := e.sub(t)
+		// hog is limited, its sibling is not: the pod's unit then has no
+		// limit, and only hog's own cgroup can stop it.
+		alloc := `head -c 64m /dev/zero | tail > /dev/null; echo "large rc=$?"; exec sleep 3600`
+		e.apply("mixed", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: mixed}
+spec:
+  containers:
+  - name: hog
+    image: %[1]s
+    command: ["sh", "-c", %[2]q]
+    resources:
+      limits: {memory: 32Mi}
+  - name: free
+    image: %[1]s
+    command: ["sh", "-c", %[2]q]
+`, testImage, alloc))
+		cg := e.cgroup("mixed")
+		if got := strings.TrimSpace(e.must("cat", cg+"/memory.max")); got != "max" {
+			t.Errorf("pod unit's memory.max = %s, want max (a container has no limit)", got)
+		}
+		hog := strings.TrimSpace(e.must("sh", "-c", "cat $(find "+cg+" -path '*/hog/memory.max')"))
+		if hog != strconv.Itoa(32<<20) {
+			t.Errorf("hog's own cgroup has memory.max %q, want %d", hog, 32<<20)
+		}
+		for _, c := range []string{"hog", "free"} {
+			e.eventually(2*time.Minute, c+"'s allocation to finish", func() bool {
+				out, _, _ := e.run("podunit", "logs", "mixed", "-c", c)
+				return strings.Contains(out, "large rc=")
+			})
+		}
+		if out := e.must("podunit", "logs", "mixed", "-c", "hog"); !strings.Contains(out, "large rc=137") {
+			t.Errorf("hog's 64m allocation was not killed by its 32Mi limit:\n%s", out)
+		}
+		if out := e.must("podunit", "logs", "mixed", "-c", "free"); !strings.Contains(out, "large rc=0") {
+			t.Errorf("free's 64m allocation failed without a limit:\n%s", out)
+		}
+		e.must("podunit", "delete", "mixed")
+	})
+
 	t.Run("cpu limit", func(t *testing.T) {
 		e := e.sub(t)
 		e.apply("cpu", `apiVersion: v1

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/podunit/podunit/internal/atomicfile"
 	"github.com/podunit/podunit/pod"
 	"github.com/podunit/podunit/selinux"
@@ -29,7 +31,22 @@ func (s Stage) Prepare(p *pod.Pod, labels *selinux.Labels) error {
 // transient one does.
 func (s Stage) writeEnv(p *pod.Pod, labels *selinux.Labels) error {
 	line := fmt.Sprintf("%s=\"%s\"\n", SELinuxArgsVar, SELinuxArgs(labels))
+	if unifiedHost() {
+		// nspawn picks the container's cgroup layout by the systemd
+		// version it finds in the directory, and a pod's has none: on a
+		// cgroup v2 host it would give the pod a legacy layout, where
+		// podinit cannot make the containers' own cgroups and their
+		// limits would silently not hold. Decided at each start, as the
+		// host may have rebooted into another layout.
+		line += "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1\n"
+	}
 	return atomicfile.Write(s.Layout.NspawnEnvFile(p.Metadata.Name), []byte(line), atomicfile.Options{Perm: 0o644})
+}
+
+// unifiedHost reports whether the host runs cgroup v2 alone.
+var unifiedHost = func() bool {
+	var st unix.Statfs_t
+	return unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 // Cleanup removes nspawn's directory.
