@@ -37,6 +37,9 @@ func bootPod(name, line string) string {
 kind: Pod
 metadata: {name: ` + name + `}
 spec:
+  # sleep, PID 1 of its container, ignores SIGTERM as under the kubelet:
+  # a reboot would wait out the default 30 s grace period.
+  terminationGracePeriodSeconds: 1
   containers:
   - name: main
     image: localhost/busybox:1.35

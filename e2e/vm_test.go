@@ -131,6 +131,56 @@ spec:
 		e.must("podunit", "delete", "mixed")
 	})
 
+	t.Run("container OOMKilled and CPU limit", func(t *testing.T) {
+		e := e.sub(t)
+		// A container whose own process goes over its own limit ends
+		// OOMKilled, as under the kubelet, beside a sibling without one;
+		// its CPU limit is its own cgroup's cpu.max.
+		e.apply("pair", `apiVersion: v1
+kind: Pod
+metadata: {name: pair}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: hog
+    image: `+testImage+`
+    command: ["tail", "/dev/zero"]
+    resources:
+      limits: {memory: 24Mi, cpu: 300m}
+  - name: free
+    image: `+testImage+`
+    command: ["sleep", "3600"]
+`)
+		cg := e.cgroup("pair")
+		if got := strings.TrimSpace(e.must("cat", cg+"/memory.max")); got != "max" {
+			t.Errorf("the pod's memory.max = %s, want max (a container has no limit)", got)
+		}
+		hog := strings.TrimSpace(e.must("find", cg, "-maxdepth", "3", "-type", "d", "-name", "hog"))
+		if hog == "" {
+			out, _, _ := e.run("sh", "-c", "ls -R "+cg+" | head -50; cat "+cg+"/cgroup.subtree_control "+cg+"/*/cgroup.controllers; journalctl -u podunit-pair.service --no-pager | tail -20")
+			e.must("podunit", "delete", "pair")
+			t.Fatalf("no cgroup of container hog under %s:\n%s", cg, out)
+		}
+		for file, want := range map[string]string{"memory.max": strconv.Itoa(24 << 20), "cpu.max": "30000 100000"} {
+			if got := strings.TrimSpace(e.must("cat", hog+"/"+file)); got != want {
+				t.Errorf("%s/%s = %s, want %s", hog, file, got, want)
+			}
+		}
+		e.eventually(2*time.Minute, "hog OOM-killed", func() bool {
+			out, _, _ := e.run("podunit", "status", "pair", "-o", "json")
+			return strings.Contains(out, `"OOMKilled"`)
+		})
+		if n := e.memoryEvent(hog, "oom_kill"); n < 1 {
+			t.Errorf("%s/memory.events: oom_kill %d, want at least 1", hog, n)
+		}
+		// The sibling lives on, in a cgroup of its own.
+		free := strings.TrimSpace(e.must("sh", "-c", "cat $(find "+cg+" -path '*/free/cgroup.procs')"))
+		if free == "" {
+			t.Errorf("container free's cgroup holds no process")
+		}
+		e.must("podunit", "delete", "pair")
+	})
+
 	t.Run("cpu limit", func(t *testing.T) {
 		e := e.sub(t)
 		e.apply("cpu", `apiVersion: v1

@@ -555,6 +555,14 @@ func (h *Host) RunStdin(ctx context.Context, stdin io.Reader, args ...string) (s
 // poweroff` would), kills what is left after a timeout, unmounts its
 // rootfs and deletes its temp dir. It is idempotent.
 func (h *Host) Shutdown() error {
+	// The host is thrown away: its pods need not have their grace periods
+	// (a container whose PID 1 ignores SIGTERM, as `sleep` does, takes
+	// all 30 s of the default). Their units' cleanup steps still run.
+	if h.running() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, _, _, _ = h.Run(ctx, "systemctl", "kill", "--signal=SIGKILL", "podunit-*.service")
+		cancel()
+	}
 	err := h.shutdown(!h.cfg.keep)
 	if h.cfg.keep {
 		// Without an owner the dir is not "stale" and stays for the
@@ -563,6 +571,13 @@ func (h *Host) Shutdown() error {
 		h.cfg.logf("testhost: kept %s", h.dir)
 	}
 	return err
+}
+
+// running reports whether the host is booted.
+func (h *Host) running() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.nspawn != nil && h.leader > 0
 }
 
 func (h *Host) shutdown(remove bool) error {
