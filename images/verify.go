@@ -58,13 +58,8 @@ func treeDigest(root string) (string, error) {
 }
 
 func hashFile(h hash.Hash, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	fh := sha256.New()
-	if _, err := io.Copy(fh, f); err != nil {
+	if err := hashInto(fh, path); err != nil {
 		return err
 	}
 	fmt.Fprintf(h, " %x", fh.Sum(nil))
