@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +30,7 @@ func TestImageDefaults(t *testing.T) {
 kind: Pod
 metadata: {name: defaults}
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: image
     image: localhost/configured:1
@@ -70,8 +70,10 @@ spec:
 	if pid == 0 {
 		t.Fatalf("no pid recorded: %+v", st)
 	}
+	// exec joins the container's own PID namespace, where its command
+	// is PID 1 (the recorded PID is the pod's view of it).
 	out := e.must("podunit", "exec", "defaults", "-c", "image", "--", "sh", "-c",
-		"pwd; grep -E '^(Uid|Gid|CapBnd|CapEff|NoNewPrivs):' /proc/"+strconv.Itoa(pid)+"/status; echo ---; grep -E '^(Uid|Gid|CapBnd|CapEff|NoNewPrivs):' /proc/self/status")
+		"pwd; grep -E '^(Uid|Gid|CapBnd|CapEff|NoNewPrivs):' /proc/1/status; echo ---; grep -E '^(Uid|Gid|CapBnd|CapEff|NoNewPrivs):' /proc/self/status")
 	cwd, rest, _ := strings.Cut(out, "\n")
 	if cwd != "/home/app" {
 		t.Errorf("exec cwd %q", cwd)
