@@ -14,6 +14,7 @@ const oddPod = `apiVersion: v1
 kind: Pod
 metadata: {name: NAME}
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: main
     image: localhost/busybox:1.35
