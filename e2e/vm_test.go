@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -166,8 +167,15 @@ spec:
 				t.Errorf("%s/%s = %s, want %s", hog, file, got, want)
 			}
 		}
+		var last string
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("last status:\n%s", last)
+			}
+		})
 		e.eventually(2*time.Minute, "hog OOM-killed", func() bool {
-			out, _, _ := e.run("podunit", "status", "pair", "-o", "json")
+			out, errOut, _ := e.run("podunit", "status", "pair", "-o", "json")
+			last = out + errOut
 			return strings.Contains(out, `"OOMKilled"`)
 		})
 		if n := e.memoryEvent(hog, "oom_kill"); n < 1 {
@@ -177,6 +185,21 @@ spec:
 		free := strings.TrimSpace(e.must("sh", "-c", "cat $(find "+cg+" -path '*/free/cgroup.procs')"))
 		if free == "" {
 			t.Errorf("container free's cgroup holds no process")
+		}
+		// status reads each container's use from its cgroup.
+		var st struct {
+			Containers []struct {
+				Name  string
+				Usage *struct{ MemoryBytes, CPUUsec int64 }
+			}
+		}
+		if err := json.Unmarshal([]byte(e.must("podunit", "status", "pair", "-o", "json")), &st); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range st.Containers {
+			if c.Name == "free" && (c.Usage == nil || c.Usage.MemoryBytes <= 0) {
+				t.Errorf("status: container free's usage %+v, want its cgroup's memory", c.Usage)
+			}
 		}
 		e.must("podunit", "delete", "pair")
 	})

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
@@ -67,6 +69,15 @@ type ContainerStatus struct {
 	// LastState is Kubernetes' lastState.terminated: while the container
 	// waits to start again, the instance that just ended.
 	LastState *contract.Termination `json:"lastState,omitempty"`
+	// Usage is read from the container's own cgroup, where it has one
+	// (cgroup v2 with the controllers delegated).
+	Usage *Usage `json:"usage,omitempty"`
+}
+
+// Usage is a container's resource use as its cgroup counts it.
+type Usage struct {
+	MemoryBytes int64 `json:"memoryBytes"` // memory.current
+	CPUUsec     int64 `json:"cpuUsec"`     // cpu.stat usage_usec since start
 }
 
 // List returns the status of every pod with state on this host.
@@ -163,7 +174,11 @@ func (m *Manager) status(ctx context.Context, v *viewer, name string) (*PodStatu
 		s.Init = append(s.Init, containerStatus(dir, c.Name, c.Image, true, alive))
 	}
 	for _, c := range p.Spec.Containers {
-		s.Containers = append(s.Containers, containerStatus(dir, c.Name, c.Image, false, alive))
+		cs := containerStatus(dir, c.Name, c.Image, false, alive)
+		if alive {
+			cs.Usage = usage(st.ControlGroup, c.Name)
+		}
+		s.Containers = append(s.Containers, cs)
 	}
 	s.Status = summarize(st, s.Phase)
 	s.Restarts, s.LastRestart = restarts(s)
@@ -237,4 +252,28 @@ func readJSON[T any](path string) (*T, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return v, nil
+}
+
+// usage reads a container's cgroup (the stage puts the pod's cgroup
+// namespace, where podinit makes one cgroup per container, at the unit's
+// payload), or nil where it has none.
+func usage(unitCgroup, container string) *Usage {
+	if unitCgroup == "" {
+		return nil
+	}
+	dir := filepath.Join("/sys/fs/cgroup", unitCgroup, "payload", container)
+	mem, err := os.ReadFile(filepath.Join(dir, "memory.current"))
+	if err != nil {
+		return nil
+	}
+	u := &Usage{}
+	u.MemoryBytes, _ = strconv.ParseInt(strings.TrimSpace(string(mem)), 10, 64)
+	if stat, err := os.ReadFile(filepath.Join(dir, "cpu.stat")); err == nil {
+		for _, l := range strings.Split(string(stat), "\n") {
+			if v, ok := strings.CutPrefix(l, "usage_usec "); ok {
+				u.CPUUsec, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+	}
+	return u
 }

@@ -24,6 +24,8 @@ type unitState struct {
 	Started  time.Time // main process started (zero when not running)
 	Restarts uint32    // NRestarts: how often systemd restarted podinit
 	MainPID  uint32
+	// ControlGroup is the unit's cgroup path, "" when it has none.
+	ControlGroup string
 }
 
 func (s unitState) running() bool {
@@ -65,6 +67,7 @@ func unitStateOf(ctx context.Context, conn *sd.Conn, name string) (unitState, er
 		st.Started = usec(get(true, "ExecMainStartTimestamp"))
 		st.Restarts, _ = get(true, "NRestarts").(uint32)
 		st.MainPID, _ = get(true, "MainPID").(uint32)
+		st.ControlGroup = str(get(true, "ControlGroup"))
 	}
 	if len(errs) > 0 {
 		return unitState{}, fmt.Errorf("read unit %s: %w", name, errors.Join(errs...))

@@ -96,6 +96,10 @@ func printStatus(w io.Writer, s *pods.PodStatus) {
 			fmt.Fprintf(tw, "    Ready:\t%s\n", boolWord(c.Ready))
 			fmt.Fprintf(tw, "    Started:\t%s\n", boolWord(c.Started))
 			fmt.Fprintf(tw, "    Restart Count:\t%d\n", c.RestartCount)
+			if c.Usage != nil {
+				fmt.Fprintf(tw, "    Memory:\t%s\n", humanSize(c.Usage.MemoryBytes))
+				fmt.Fprintf(tw, "    CPU time:\t%s\n", time.Duration(c.Usage.CPUUsec)*time.Microsecond)
+			}
 			tw.Flush()
 		}
 	}
