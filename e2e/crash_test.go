@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/podunit/podunit/e2e/testhost"
-	"github.com/podunit/podunit/images/imagetest"
 	"github.com/podunit/podunit/internal/crashpoint"
 )
 
@@ -22,11 +19,7 @@ const maxCrashPoints = 12
 // mount, namespace, veth, lease or iptables rule is left, no image is
 // half there, and the pod can be applied again.
 func TestCrashAtEveryStep(t *testing.T) {
-	h := testhost.Boot(t, testhost.WithBinary(testhost.Binary(t)))
-	e := &env{t: t, h: h}
-	if err := imagetest.BusyboxArchive(filepath.Join(h.Scratch(), "busybox.tar"), testImage); err != nil {
-		t.Fatal(err)
-	}
+	e := bootUnloaded(t)
 	manifest := e.write("web.yaml", netPod("web", "", "    ports: [{containerPort: 80, hostPort: 8080}]\n"))
 	// killedAt runs a command with the crash point armed and says whether
 	// the crash point killed it.

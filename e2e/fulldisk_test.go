@@ -1,12 +1,8 @@
 package e2e
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/podunit/podunit/e2e/testhost"
-	"github.com/podunit/podunit/images/imagetest"
 )
 
 // TestFullDisk: podunit's state on a small filesystem. An image load and
@@ -14,11 +10,7 @@ import (
 // no image, pod, unit or partial layer behind, and work once space is
 // freed.
 func TestFullDisk(t *testing.T) {
-	h := testhost.Boot(t, testhost.WithBinary(testhost.Binary(t)))
-	e := &env{t: t, h: h}
-	if err := imagetest.BusyboxArchive(filepath.Join(h.Scratch(), "busybox.tar"), testImage); err != nil {
-		t.Fatal(err)
-	}
+	e := bootUnloaded(t)
 	e.must("sh", "-c", "mkdir -p /var/lib/podunit && mount -t tmpfs -o size=16m podunit-state /var/lib/podunit")
 	fill := func(leave string) {
 		t.Helper()

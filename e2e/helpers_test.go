@@ -37,14 +37,28 @@ func boot(t *testing.T) *env {
 	return withTestImage(&env{t: t, h: h, r: h})
 }
 
+// bootUnloaded boots a container test host with the test image's archive
+// at /scratch/busybox.tar but not loaded: for tests of loading itself.
+func bootUnloaded(t *testing.T) *env {
+	t.Helper()
+	h := testhost.Boot(t, testhost.WithBinary(testhost.Binary(t)))
+	return withTestArchive(&env{t: t, h: h, r: h})
+}
+
 // withTestImage loads the test image into e's host.
 func withTestImage(e *env) *env {
+	e.t.Helper()
+	withTestArchive(e).must("podunit", "image", "load", "/scratch/busybox.tar")
+	return e
+}
+
+// withTestArchive writes the test image's archive to e's /scratch.
+func withTestArchive(e *env) *env {
 	e.t.Helper()
 	archive := filepath.Join(e.r.Scratch(), "busybox.tar")
 	if err := imagetest.BusyboxArchive(archive, testImage); err != nil {
 		e.t.Fatalf("build test image: %v", err)
 	}
-	e.must("podunit", "image", "load", "/scratch/busybox.tar")
 	return e
 }
 
