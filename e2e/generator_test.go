@@ -417,6 +417,7 @@ kind: Pod
 metadata: {name: booted}
 spec:
   hostNetwork: true
+  terminationGracePeriodSeconds: 1
   containers:
   - {name: c, image: `+reg+`/team/boot:1, imagePullPolicy: Always, command: [sleep, "100000"]}
 `)

@@ -88,8 +88,8 @@ func TestSpecOffCommandLines(t *testing.T) {
 	// runtimeClassName: the kvm stage is not there yet; other names are
 	// not podunit's.
 	for class, want := range map[string]string{
-		"kvm":    "/scratch/rc.yaml:9:21: spec.runtimeClassName: the kvm stage is not available yet",
-		"gvisor": `/scratch/rc.yaml:9:21: spec.runtimeClassName: unsupported value "gvisor": podunit runs pods with runtimeClassName unset (systemd-nspawn) or "kvm" (a VM)`,
+		"kvm":    "/scratch/rc.yaml:12:21: spec.runtimeClassName: the kvm stage is not available yet",
+		"gvisor": `/scratch/rc.yaml:12:21: spec.runtimeClassName: unsupported value "gvisor": podunit runs pods with runtimeClassName unset (systemd-nspawn) or "kvm" (a VM)`,
 	} {
 		manifest := bootPod("rc", "never") + "  runtimeClassName: " + class + "\n"
 		errOut := e.fails("podunit", "apply", "-f", e.write("rc.yaml", manifest))
