@@ -27,12 +27,11 @@ const podinitCgroup = "podinit.scope"
 
 // containerCgroups are the containers' own cgroups, one per container
 // name, made once at start (cgroups survives a container's restarts).
-// Empty where per-container cgroups cannot be had; why says why.
+// Empty where per-container cgroups cannot be had.
 type containerCgroups struct {
 	mu   sync.Mutex
 	dirs map[string]*os.File // open directory, for CLONE_INTO_CGROUP
 	oom  map[string]int64    // memory.events oom_kill seen so far
-	why  string
 }
 
 // cgroups is podinit's one tree: the helper forks (containers, probes,
@@ -45,9 +44,7 @@ var cgroups = &containerCgroups{}
 // not delegate) the pod runs with its unit's limits only, and the reason
 // is logged once.
 func setupCgroups(plan *contract.Plan) {
-	err := cgroups.setup(plan)
-	if err != nil {
-		cgroups.why = err.Error()
+	if err := cgroups.setup(plan); err != nil {
 		log.Printf("per-container resource limits are not enforced: %v; the pod's unit limits apply", err)
 	}
 }
